@@ -1,0 +1,517 @@
+//! The `tintype` binary, driven as a user would: each command, each exit code.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const KEY_VARS: [&str; 6] = [
+    "OPENAI_API_KEY",
+    "REPLICATE_API_TOKEN",
+    "STABILITY_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "REMOVE_BG_API_KEY",
+];
+
+/// A private `TINTYPE_HOME`; the host's API keys never leak into a test.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("tintype").unwrap();
+        cmd.env("TINTYPE_HOME", self.path());
+        for var in KEY_VARS {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    fn write_config(&self, name: &str, text: &str) {
+        let dir = self.path().join("config");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.cmd().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// A quick sandbox generation: tiny images, no pretend latency.
+    fn generate(&self, prompt: &str, extra: &[&str]) -> Value {
+        let mut args = vec![
+            "gen",
+            "--json",
+            "-q",
+            "--size",
+            "48x32",
+            "-p",
+            "latency_ms=0",
+        ];
+        args.extend_from_slice(extra);
+        args.push(prompt);
+        self.json(&args)
+    }
+}
+
+#[test]
+fn no_command_introduces_the_tool() {
+    let home = Home::new();
+    home.cmd()
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("sandbox").and(predicate::str::contains(
+                "Default model: sandbox/procedural",
+            )),
+        );
+}
+
+#[test]
+fn models_lists_the_catalog() {
+    let home = Home::new();
+    home.cmd().arg("models").assert().success().stdout(
+        predicate::str::contains("openai/dall-e-3 *")
+            .and(predicate::str::contains("$0.04-$0.12/image"))
+            .and(predicate::str::contains("sandbox/procedural"))
+            .and(predicate::str::contains("no key yet: $GEMINI_API_KEY")),
+    );
+    let models = home.json(&["models", "--json"]);
+    let models = models.as_array().unwrap();
+    assert!(models.len() >= 17);
+    for model in models {
+        for field in ["id", "provider", "operations", "deprecated"] {
+            assert!(model.get(field).is_some(), "{field} missing from {model}");
+        }
+    }
+    let dalle = models
+        .iter()
+        .find(|m| m["id"] == "openai/dall-e-3")
+        .unwrap();
+    assert_eq!(dalle["deprecated"], true);
+    assert_eq!(dalle["operations"], serde_json::json!(["generate"]));
+    assert_eq!(dalle["details"]["generate"]["n"]["max_per_request"], 1);
+    assert_eq!(dalle["details"]["generate"]["prompt_max_chars"], 4000);
+    let sandbox = models
+        .iter()
+        .find(|m| m["id"] == "sandbox/procedural")
+        .unwrap();
+    assert_eq!(sandbox["key"], "built in");
+}
+
+#[test]
+fn a_key_in_the_environment_shows_as_ready() {
+    let home = Home::new();
+    home.cmd()
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .arg("models")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("openai ($OPENAI_API_KEY)")
+                .and(predicate::str::contains("0123456789").not()),
+        );
+}
+
+#[test]
+fn dry_run_estimates_split_requests() {
+    let home = Home::new();
+    let plan = home.json(&[
+        "gen",
+        "--dry-run",
+        "--json",
+        "-m",
+        "dall-e-3",
+        "-n",
+        "4",
+        "--split",
+        "--quality",
+        "hd",
+        "--size",
+        "1792x1024",
+        "a red fox",
+    ]);
+    assert_eq!(plan["model"], "openai/dall-e-3");
+    assert_eq!(plan["operation"], "generate");
+    assert_eq!(plan["requests"], 4);
+    assert_eq!(plan["images"], 4);
+    assert_eq!(plan["estimated_cost_micros"], 480_000);
+    assert_eq!(
+        plan["rule"],
+        "dall-e-3 hd 1792x1024: $0.12 x 4 in 4 requests"
+    );
+    assert_eq!(plan["sent"], false);
+    assert!(
+        !home.path().join("data/tintype.db").exists(),
+        "a dry run touches nothing"
+    );
+    home.cmd()
+        .args([
+            "gen",
+            "--dry-run",
+            "-m",
+            "gpt-image-1",
+            "--quality",
+            "low",
+            "--size",
+            "1024x1024",
+            "a fox",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("estimate   $0.01")
+                .and(predicate::str::contains("nothing was sent")),
+        );
+}
+
+#[test]
+fn invalid_parameters_exit_2_and_name_the_parameter() {
+    let home = Home::new();
+    home.cmd()
+        .args(["gen", "-m", "dall-e-3", "-n", "4", "a fox"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "dall-e-3 makes one image per request; ask for n = 1, or let tintype send 4 requests (--split)",
+        ));
+    home.cmd()
+        .args(["gen", "-m", "dall-e-2", "--size", "1792x1024", "a fox"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("square images only"));
+    let output = home
+        .cmd()
+        .args(["gen", "--json", "-m", "nope-model", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["error"]["errors"][0]["param"], "model");
+    home.cmd()
+        .args(["gen", "-p", "novalue", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("KEY=VALUE"));
+    home.cmd()
+        .args(["gen", "--image", "/no/such/file.png", "--op", "edit", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read /no/such/file.png"));
+    home.cmd()
+        .args(["cost", "--since", "fortnight"])
+        .assert()
+        .code(2);
+    home.cmd().args(["gen", "-n", "many", "x"]).assert().code(2);
+}
+
+#[test]
+fn sandbox_generation_saves_images_and_records_them() {
+    let home = Home::new();
+    let result = home.generate("a lighthouse at dusk", &["-n", "2", "--seed", "42"]);
+    assert_eq!(result["status"], "succeeded");
+    assert_eq!(result["estimated_cost_micros"], 0);
+    assert_eq!(result["actual_cost_micros"], 0);
+    assert!(result["error"].is_null());
+    assert!(result["job_id"].as_i64().unwrap() >= 1);
+    let images = result["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[0]["seed"], 42);
+    assert_eq!(images[1]["seed"], 43);
+    for image in images {
+        let path = PathBuf::from(image["path"].as_str().unwrap());
+        assert!(path.starts_with(home.path().join("data/images")));
+        let decoded = image::open(&path).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (48, 32));
+        assert_eq!(
+            (image["width"].as_u64(), image["height"].as_u64()),
+            (Some(48), Some(32))
+        );
+        assert!(path.with_extension("png.json").exists(), "sidecar recipe");
+    }
+    // Same prompt and seed: the same picture.
+    let again = home.generate("a lighthouse at dusk", &["--seed", "42"]);
+    let first = std::fs::read(images[0]["path"].as_str().unwrap()).unwrap();
+    let second = std::fs::read(again["images"][0]["path"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        image::load_from_memory(&first).unwrap(),
+        image::load_from_memory(&second).unwrap()
+    );
+
+    // Plain mode: paths on stdout, progress on stderr.
+    home.cmd()
+        .args([
+            "gen",
+            "--size",
+            "16x16",
+            "-p",
+            "latency_ms=0",
+            "plain output",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(".png\n"))
+        .stderr(predicate::str::contains("job").and(predicate::str::contains("saved")));
+}
+
+#[test]
+fn provider_failures_exit_3_with_a_class() {
+    let home = Home::new();
+    let output = home
+        .cmd()
+        .args([
+            "gen",
+            "--json",
+            "-q",
+            "-p",
+            "fail=server_error",
+            "-p",
+            "latency_ms=0",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["status"], "failed");
+    assert_eq!(body["error"]["class"], "transient");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not charged")
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("[transient]"),
+        "the reason is said even with -q"
+    );
+    // A model whose client has not landed fails clearly, after validation.
+    home.cmd()
+        .args(["gen", "-m", "gpt-image-2", "a fox"])
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("cannot be sent yet")
+                .and(predicate::str::contains("--dry-run")),
+        );
+}
+
+#[test]
+fn the_budget_refuses_with_exit_4_unless_told_yes() {
+    let home = Home::new();
+    home.write_config("config.toml", "[budget]\ndaily_usd = \"1.00\"\n");
+    // The user's catalog overlay makes the sandbox cost money, to spend for real.
+    home.write_config(
+        "catalog.toml",
+        "[models.'sandbox/procedural'.operations.generate.pricing]\nkind = 'per_image'\nusd = '0.40'\nsource = 'test'\n",
+    );
+    let first = home.generate("paid placeholder", &["-n", "2"]);
+    assert_eq!(first["actual_cost_micros"], 800_000);
+    home.cmd()
+        .args(["gen", "--size", "16x16", "-p", "latency_ms=0", "one more"])
+        .assert()
+        .code(4)
+        .stderr(
+            predicate::str::contains("past the budget of $1.00")
+                .and(predicate::str::contains("--yes")),
+        );
+    home.cmd()
+        .args([
+            "gen",
+            "--yes",
+            "-q",
+            "--size",
+            "16x16",
+            "-p",
+            "latency_ms=0",
+            "one more",
+        ])
+        .assert()
+        .success();
+    let by_model = home.json(&["cost", "--by", "model", "--json"]);
+    assert_eq!(by_model["total"]["actual_cost_micros"], 1_200_000);
+    assert_eq!(by_model["rows"][0]["key"], "sandbox/procedural");
+    assert_eq!(by_model["rows"][0]["requests"], 2);
+    assert_eq!(by_model["rows"][0]["images"], 3);
+    // Past the cap already, a paid dry run still estimates (it sends nothing).
+    home.cmd()
+        .args(["gen", "--dry-run", "x"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn cost_reports_by_day_model_and_provider() {
+    let home = Home::new();
+    home.cmd()
+        .args(["cost"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing spent since"));
+    home.generate("one", &[]);
+    home.generate("two", &["-n", "3"]);
+    let _ = home
+        .cmd()
+        .args([
+            "gen",
+            "-q",
+            "-p",
+            "fail=quota",
+            "-p",
+            "latency_ms=0",
+            "three",
+        ])
+        .output();
+    for by in ["day", "model", "provider"] {
+        let report = home.json(&["cost", "--by", by, "--since", "all", "--json"]);
+        let row = &report["rows"][0];
+        for field in [
+            "key",
+            "requests",
+            "images",
+            "estimated_cost_micros",
+            "actual_cost_micros",
+        ] {
+            assert!(row.get(field).is_some(), "{by}: {field}");
+        }
+        assert_eq!(report["total"]["requests"], 3, "{by}");
+        assert_eq!(report["total"]["images"], 4, "{by}");
+        assert_eq!(
+            report["total"]["without_actual"], 0,
+            "{by}: a refused call is known to cost nothing"
+        );
+    }
+    home.cmd()
+        .args(["cost", "--by", "provider", "--csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "key,requests,images,estimated_cost_micros,actual_cost_micros,without_actual\nsandbox,3,4,0,0,0\ntotal,",
+        ));
+    home.cmd()
+        .args(["cost", "--since", "7d"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("total"));
+}
+
+#[test]
+fn history_searches_and_reports_json_rows() {
+    let home = Home::new();
+    home.cmd()
+        .arg("history")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no history yet"));
+    home.generate("a neon cat on a roof", &[]);
+    home.generate("watercolour lighthouse", &["-n", "2"]);
+    home.generate("neon signs in the rain", &[]);
+    let found = home.json(&["history", "--search", "neon", "--limit", "50", "--json"]);
+    let rows = found.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["prompt"], "neon signs in the rain", "newest first");
+    for field in [
+        "id",
+        "created_at",
+        "model",
+        "prompt",
+        "status",
+        "images",
+        "estimated_cost_micros",
+        "actual_cost_micros",
+    ] {
+        assert!(rows[0].get(field).is_some(), "{field}");
+    }
+    assert_eq!(rows[0]["status"], "succeeded");
+    assert_eq!(rows[0]["images"].as_array().unwrap().len(), 1);
+    let limited = home.json(&["history", "--limit", "1", "--json"]);
+    assert_eq!(limited.as_array().unwrap().len(), 1);
+    home.cmd()
+        .args(["history", "-s", "lighthouse"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("watercolour lighthouse")
+                .and(predicate::str::contains("neon").not()),
+        );
+    home.cmd()
+        .args(["history", "-s", "zebra"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no prompt matches"));
+}
+
+#[test]
+fn history_never_prints_terminal_escapes_from_prompts() {
+    let home = Home::new();
+    home.generate("title \u{1b}]0;pwned\u{7} red \u{1b}[2J text", &[]);
+    let output = home.cmd().arg("history").output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("title  red  text"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn completions_print_for_each_shell() {
+    let home = Home::new();
+    for shell in ["bash", "zsh", "fish"] {
+        home.cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("tintype"));
+    }
+    home.cmd().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn a_database_from_a_newer_tintype_is_refused() {
+    let home = Home::new();
+    let db = home.path().join("data/tintype.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 42;")
+        .unwrap();
+    home.cmd().arg("history").assert().code(1).stderr(
+        predicate::str::contains("written by a newer tintype")
+            .and(predicate::str::contains("schema 42")),
+    );
+}
+
+#[test]
+fn a_broken_config_file_warns_but_works() {
+    let home = Home::new();
+    home.write_config("config.toml", "default_model = [oops\n");
+    home.write_config(
+        "catalog.toml",
+        "[models.'openai/dall-e-3']\nlable = 'typo'\n",
+    );
+    home.cmd()
+        .args(["gen", "--dry-run", "x"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("ignoring")
+                .and(predicate::str::contains("using the built-in catalog")),
+        );
+}
