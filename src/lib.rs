@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod money;
+pub mod presets;
 pub mod providers;
 pub mod store;
 pub mod text;

@@ -948,3 +948,71 @@ fn deprecation_notices_depend_on_the_date() {
         None
     );
 }
+
+#[test]
+fn every_model_enforces_its_n_and_prompt_limits() {
+    let catalog = catalog();
+    for model in catalog.models() {
+        for (op_name, op) in &model.operations {
+            let base = || {
+                let mut d = draft(&model.id, Some(op_name), "", &[]);
+                if let Some(spec) = &op.prompt {
+                    d.prompt = Some(if spec.required {
+                        "x".into()
+                    } else {
+                        String::new()
+                    });
+                }
+                for param in op.params.iter().filter(|(_, s)| s.required).map(|(n, _)| n) {
+                    d.params.insert(param.clone(), ParamValue::text("cat"));
+                }
+                if let Some(first) = op.at_least_one.first() {
+                    d.params.insert(first.clone(), ParamValue::text("64"));
+                }
+                let needed = op.inputs.as_ref().map_or(0, |i| i.min);
+                let format = op
+                    .inputs
+                    .as_ref()
+                    .map(|i| i.formats[0].clone())
+                    .unwrap_or_default();
+                d.inputs = (0..needed)
+                    .map(|_| image("in.png", &format, 1024, 1024, true))
+                    .collect();
+                d
+            };
+            let who = format!("{} {op_name}", model.id);
+            let per_call = op.n.max_per_request;
+            let mut full = base();
+            full.params
+                .insert("n".into(), ParamValue::Int(i64::from(per_call)));
+            assert_eq!(ok(&full).calls, vec![per_call], "{who}");
+            let mut over = base();
+            over.params
+                .insert("n".into(), ParamValue::Int(i64::from(per_call) + 1));
+            let refused = errors(&over);
+            assert_eq!(refused[0].param, "n", "{who}");
+            assert!(
+                refused[0].message.contains("--split"),
+                "{who}: {}",
+                refused[0].message
+            );
+            over.split = true;
+            assert_eq!(ok(&over).calls.len(), 2, "{who}");
+            if let Some(spec) = &op.prompt {
+                let mut longest = base();
+                longest.prompt = Some("p".repeat(spec.max_chars));
+                ok(&longest);
+                longest.prompt = Some("p".repeat(spec.max_chars + 1));
+                assert_eq!(errors(&longest)[0].param, "prompt", "{who}");
+            } else {
+                let mut prompted = base();
+                prompted.prompt = Some("a prompt".into());
+                assert_eq!(
+                    errors(&prompted)[0].param,
+                    "prompt",
+                    "{who} takes no prompt"
+                );
+            }
+        }
+    }
+}

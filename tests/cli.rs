@@ -515,3 +515,226 @@ fn a_broken_config_file_warns_but_works() {
                 .and(predicate::str::contains("using the built-in catalog")),
         );
 }
+
+/// A real PNG on disk, for edit/variation/upscale inputs.
+fn write_png(path: &Path, width: u32, height: u32, alpha: u8) {
+    let mut picture =
+        image::RgbaImage::from_pixel(width, height, image::Rgba([250, 250, 250, 255]));
+    for y in height / 4..height * 3 / 4 {
+        for x in width / 4..width * 3 / 4 {
+            picture.put_pixel(x, y, image::Rgba([200, 30, 30, alpha]));
+        }
+    }
+    picture.save(path).unwrap();
+}
+
+#[test]
+fn sandbox_edits_varies_upscales_and_cuts_out_real_files() {
+    let home = Home::new();
+    let photo = home.path().join("photo.png");
+    let mask = home.path().join("mask.png");
+    write_png(&photo, 64, 64, 255);
+    write_png(&mask, 64, 64, 0);
+    let photo_arg = photo.to_str().unwrap();
+    let size_of = |result: &Value| {
+        let decoded = image::open(result["images"][0]["path"].as_str().unwrap()).unwrap();
+        (decoded.width(), decoded.height())
+    };
+    let edit = home.json(&[
+        "gen",
+        "--json",
+        "-q",
+        "--op",
+        "edit",
+        "--image",
+        photo_arg,
+        "--mask",
+        mask.to_str().unwrap(),
+        "-p",
+        "latency_ms=0",
+        "add a hat",
+    ]);
+    assert_eq!(size_of(&edit), (64, 64));
+    let variation = home.json(&[
+        "gen",
+        "--json",
+        "-q",
+        "--op",
+        "variation",
+        "--image",
+        photo_arg,
+        "-n",
+        "2",
+        "-p",
+        "latency_ms=0",
+    ]);
+    assert_eq!(variation["images"].as_array().unwrap().len(), 2);
+    let upscale = home.json(&[
+        "gen",
+        "--json",
+        "-q",
+        "--op",
+        "upscale",
+        "--image",
+        photo_arg,
+        "-p",
+        "factor=3",
+        "-p",
+        "latency_ms=0",
+    ]);
+    assert_eq!(size_of(&upscale), (192, 192));
+    let cutout = home.json(&[
+        "gen",
+        "--json",
+        "-q",
+        "--op",
+        "remove-background",
+        "--image",
+        photo_arg,
+        "-p",
+        "latency_ms=0",
+    ]);
+    let cut = image::open(cutout["images"][0]["path"].as_str().unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(cut.get_pixel(0, 0)[3], 0, "the white border is removed");
+    assert_eq!(cut.get_pixel(32, 32)[3], 255, "the subject stays");
+    // A mask of another size is refused before anything is sent.
+    let small = home.path().join("small.png");
+    write_png(&small, 32, 32, 0);
+    home.cmd()
+        .args([
+            "gen",
+            "--op",
+            "edit",
+            "--image",
+            photo_arg,
+            "--mask",
+            small.to_str().unwrap(),
+            "x",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be the same size"));
+}
+
+#[test]
+fn api_keys_never_reach_the_database_or_the_images() {
+    let home = Home::new();
+    let secret = "sk-proj-SECRETSECRET0123456789";
+    let output = home
+        .cmd()
+        .env("OPENAI_API_KEY", secret)
+        .args([
+            "gen",
+            "--json",
+            "-q",
+            "-m",
+            "sandbox/procedural",
+            "--size",
+            "32x32",
+            "-p",
+            "latency_ms=0",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let mut files = vec![];
+    let mut pending = vec![home.path().to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path)
+            } else {
+                files.push(path)
+            }
+        }
+    }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "db"))
+    );
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} holds the key",
+            file.display()
+        );
+    }
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(secret));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(secret));
+}
+
+#[test]
+fn presets_fill_variables_and_are_recorded() {
+    let home = Home::new();
+    home.cmd().arg("presets").assert().success().stdout(
+        predicate::str::contains("product-shot").and(predicate::str::contains("offline-demo")),
+    );
+    let plan = home.json(&[
+        "gen",
+        "--preset",
+        "product-shot",
+        "--var",
+        "subject=a brass lamp",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(plan["model"], "openai/gpt-image-2");
+    assert_eq!(plan["params"]["quality"], "high");
+    let overridden = home.json(&[
+        "gen",
+        "--preset",
+        "product-shot",
+        "--quality",
+        "low",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(
+        overridden["params"]["quality"], "low",
+        "flags override the preset"
+    );
+    let run = home.json(&[
+        "gen",
+        "--preset",
+        "offline-demo",
+        "--json",
+        "-q",
+        "--size",
+        "32x32",
+        "-p",
+        "latency_ms=0",
+        "-p",
+        "stream=false",
+        "-p",
+        "partial_images=0",
+    ]);
+    assert_eq!(run["images"].as_array().unwrap().len(), 3);
+    let history = home.json(&["history", "--json"]);
+    assert_eq!(history[0]["prompt"], "a lighthouse at dusk, test render");
+    let db = rusqlite::Connection::open(home.path().join("data/tintype.db")).unwrap();
+    let used: String = db
+        .query_row("SELECT preset FROM preset_uses", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(used, "offline-demo");
+    home.cmd()
+        .args([
+            "gen",
+            "--preset",
+            "product-shot",
+            "--var",
+            "colour=red",
+            "--dry-run",
+        ])
+        .assert()
+        .code(2);
+    home.cmd()
+        .args(["gen", "--preset", "missing", "--dry-run"])
+        .assert()
+        .code(2);
+}

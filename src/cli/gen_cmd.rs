@@ -17,7 +17,8 @@ use crate::store::{ErrorInfo, JobState, Stamp, Store};
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
-    /// The prompt (several words are joined); `-` reads it from standard input
+    /// The prompt (several words are joined); `-` reads it from standard input.
+    /// With --preset, it replaces the preset's prompt
     pub prompt: Vec<String>,
     /// Model id, or an unambiguous end of one (`dall-e-3`); see `tintype models`
     #[arg(short, long)]
@@ -45,6 +46,12 @@ pub struct GenArgs {
     /// Any catalog parameter (repeatable): `--param background=transparent`
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+    /// Start from a preset (`tintype presets` lists them); flags override it
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// A preset variable (repeatable): `--var subject="a brass lamp"`
+    #[arg(long = "var", value_name = "NAME=VALUE", requires = "preset")]
+    pub vars: Vec<String>,
     /// Input image (repeatable)
     #[arg(long = "image", value_name = "PATH")]
     pub images: Vec<PathBuf>,
@@ -80,15 +87,12 @@ impl GenArgs {
         Ok((!self.prompt.is_empty()).then(|| self.prompt.join(" ")))
     }
 
-    fn draft(&self, model: String) -> Result<Draft, CliError> {
-        let mut params = crate::catalog::Params::new();
+    /// The request as typed: the preset's draft (if any) with the flags on top.
+    fn draft(&self, base: Draft) -> Result<Draft, CliError> {
+        let mut draft = base;
         for pair in &self.params {
-            let Some((key, value)) = pair.split_once('=') else {
-                return Err(CliError::Invalid(format!(
-                    "--param takes KEY=VALUE, got {pair:?}"
-                )));
-            };
-            params.insert(key.trim().to_string(), ParamValue::text(value));
+            let (key, value) = split_pair(pair, "--param KEY=VALUE")?;
+            draft.params.insert(key, ParamValue::text(value));
         }
         let named = [
             ("size", self.size.clone()),
@@ -101,33 +105,72 @@ impl GenArgs {
         ];
         for (key, value) in named {
             if let Some(value) = value {
-                params.insert(key.into(), ParamValue::Text(value));
+                draft.params.insert(key.into(), ParamValue::Text(value));
             }
         }
+        if let Some(prompt) = self.prompt()? {
+            draft.prompt = Some(prompt);
+        }
+        if self.operation.is_some() {
+            draft.operation.clone_from(&self.operation);
+        }
+        draft.split |= self.split;
         let probe = |path: &PathBuf| input::probe(path).map_err(CliError::Invalid);
-        Ok(Draft {
-            model,
-            operation: self.operation.clone(),
-            prompt: self.prompt()?,
-            params,
-            inputs: self.images.iter().map(probe).collect::<Result<_, _>>()?,
-            mask: self.mask.as_ref().map(probe).transpose()?,
-            split: self.split,
-        })
+        draft.inputs = self.images.iter().map(probe).collect::<Result<_, _>>()?;
+        draft.mask = self.mask.as_ref().map(probe).transpose()?;
+        Ok(draft)
     }
+
+    /// The preset's draft, from `--preset` and `--var`.
+    fn preset_draft(&self, context: &Context) -> Result<Option<Draft>, CliError> {
+        let Some(name) = &self.preset else {
+            return Ok(None);
+        };
+        let (mut presets, warnings) = crate::presets::load(Some(&context.paths.presets()));
+        for warning in warnings {
+            warn(Some(warning));
+        }
+        let Some(preset) = presets.remove(name) else {
+            let known: Vec<&String> = presets.keys().collect();
+            return Err(CliError::Invalid(format!(
+                "there is no preset {name:?}; there are {}",
+                crate::catalog::value::one_of_list(&known)
+            )));
+        };
+        let mut values = std::collections::BTreeMap::new();
+        for pair in &self.vars {
+            let (key, value) = split_pair(pair, "--var NAME=VALUE")?;
+            values.insert(key, value);
+        }
+        preset.draft(&values).map(Some).map_err(CliError::Invalid)
+    }
+}
+
+/// `usage` is the flag as its help writes it: `--param KEY=VALUE`.
+fn split_pair(pair: &str, usage: &str) -> Result<(String, String), CliError> {
+    pair.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| CliError::Invalid(format!("write {usage}, not {pair:?}")))
 }
 
 pub fn run(args: &GenArgs) -> CliResult {
     let context = Context::load()?;
     let catalog = context.catalog()?;
-    let (model, reason) = if let Some(model) = &args.model {
-        (model.clone(), None)
-    } else {
-        let (model, why) = context.default_model(&catalog, &process_env);
-        (model, Some(why))
+    let preset = args.preset_draft(&context)?;
+    let (model, reason) = match (&args.model, &preset) {
+        (Some(model), _) => (model.clone(), None),
+        (None, Some(draft)) => (draft.model.clone(), None),
+        (None, None) => {
+            let (model, why) = context.default_model(&catalog, &process_env);
+            (model, Some(why))
+        }
+    };
+    let base = Draft {
+        model,
+        ..preset.unwrap_or_default()
     };
     let request = catalog
-        .validate(&args.draft(model)?)
+        .validate(&args.draft(base)?)
         .map_err(|errors| refuse(&errors, args.json))?;
     let speak = !args.quiet && !args.json;
     if speak && let Some(reason) = reason {
@@ -174,6 +217,7 @@ pub fn run(args: &GenArgs) -> CliResult {
             provider.as_ref(),
             &request,
             &cost,
+            args.preset.as_deref(),
         )
         .await;
         drop(events);
@@ -270,8 +314,9 @@ async fn run_all(
     provider: &dyn crate::providers::Provider,
     request: &ValidRequest,
     cost: &Cost,
+    preset: Option<&str>,
 ) -> Result<(Queued, Vec<JobOutcome>), CliError> {
-    let queued = queue(store, request, cost, &Stamp::now())?;
+    let queued = queue(store, request, cost, preset, &Stamp::now())?;
     for (job, n) in &queued.jobs {
         let _ = events.send(JobEvent::Queued {
             request: queued.request_id,

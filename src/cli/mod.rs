@@ -7,6 +7,7 @@ mod gen_cmd;
 mod gen_output;
 mod history;
 mod models;
+mod presets;
 mod table;
 mod welcome;
 
@@ -37,6 +38,8 @@ pub enum Command {
     /// Generate (or edit, vary, upscale...) images
     #[command(name = "gen")]
     Generate(Box<gen_cmd::GenArgs>),
+    /// The presets: ready-made prompts and parameters with variables
+    Presets(presets::PresetsArgs),
     /// Spend by day, model or provider
     Cost(cost::CostArgs),
     /// Past requests, newest first; full-text search over prompts
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
         None => welcome::run(),
         Some(Command::Models(args)) => models::run(&args),
         Some(Command::Generate(args)) => gen_cmd::run(&args),
+        Some(Command::Presets(args)) => presets::run(&args),
         Some(Command::Cost(args)) => cost::run(&args),
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Completions { shell }) => {

@@ -52,6 +52,10 @@ impl Paths {
         self.config_dir.join("config.toml")
     }
 
+    pub fn presets(&self) -> PathBuf {
+        self.config_dir.join("presets")
+    }
+
     pub fn catalog_overlay(&self) -> PathBuf {
         self.config_dir.join(crate::catalog::OVERLAY_FILE)
     }

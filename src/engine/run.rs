@@ -33,6 +33,7 @@ pub fn queue(
     store: &mut Store,
     request: &ValidRequest,
     estimate: &Cost,
+    preset: Option<&str>,
     at: &Stamp,
 ) -> Result<Queued, StoreError> {
     let base_seed = request.takes_seed().then(|| {
@@ -56,7 +57,7 @@ pub fn queue(
         estimate_rule: estimate.rule.clone(),
         calls: request.calls.clone(),
         batch_id: None,
-        preset: None,
+        preset: preset.map(str::to_string),
     };
     let (request_id, jobs) = store.insert_request(&new, at)?;
     let mut before = 0u64;

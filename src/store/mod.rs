@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use cost::{CostReport, CostRow, GroupBy, Since};
-pub use history::{HistoryQuery, HistoryRow, request_status};
+pub use cost::{CostReport, CostRow, GroupBy, Since, cost_sql};
+pub use history::{HistoryQuery, HistoryRow, fts_query, history_sql, request_status};
 pub use ids::{ImageId, JobId, RequestId};
 pub use jobs::{ErrorInfo, JobRecord, JobState, NewImage, NewRequest, Stamp};
 pub use migrations::SCHEMA_VERSION;
