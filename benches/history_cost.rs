@@ -378,7 +378,6 @@ fn main() {
     );
 
     let tintype = env!("CARGO_BIN_EXE_tintype");
-    let home = options.home.display().to_string();
     let db_path = db.display().to_string();
     let first_day = Since::Days(30)
         .first_day(chrono::Local::now().date_naive())
@@ -417,15 +416,21 @@ fn main() {
             history("capybara"),
         ),
     ];
+    println!("\n{}", time_pairs(&pairs, &db_path, &options));
+}
+
+/// Times each (label, tintype command, SQL) with hyperfine; a markdown table.
+fn time_pairs(pairs: &[(&str, String, String)], db_path: &str, options: &Options) -> String {
     if Command::new("hyperfine").arg("--version").output().is_err() {
         eprintln!(
             "hyperfine is needed to time the commands: apt-get install hyperfine (or cargo install hyperfine)"
         );
         std::process::exit(1);
     }
+    let home = options.home.display().to_string();
     let mut table = String::from("| command | tintype | sqlite3 | ratio |\n|---|---|---|---|\n");
     for (label, ours, sql) in pairs {
-        let theirs = format!("sqlite3 {db_path} {}", shell_quote(&sql));
+        let theirs = format!("sqlite3 {db_path} {}", shell_quote(sql));
         let json = options.home.join("hyperfine.json");
         let status = Command::new("hyperfine")
             .args([
@@ -442,7 +447,7 @@ fn main() {
             .args([
                 "--command-name",
                 "tintype",
-                &ours,
+                ours,
                 "--command-name",
                 "sqlite3",
                 &theirs,
@@ -466,7 +471,7 @@ fn main() {
             mean(0) / mean(1)
         ));
     }
-    println!("\n{table}");
+    table
 }
 
 fn shell_quote(text: &str) -> String {

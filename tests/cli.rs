@@ -646,9 +646,9 @@ fn api_keys_never_reach_the_database_or_the_images() {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
-                pending.push(path)
+                pending.push(path);
             } else {
-                files.push(path)
+                files.push(path);
             }
         }
     }
