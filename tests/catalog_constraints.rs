@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use tintype::catalog::{
-    Catalog, Draft, InputImage, ParamError, ParamValue, Usage, ValidRequest, actual_cost, estimate,
+    Catalog, Draft, InputImage, Operation, ParamError, ParamValue, Usage, ValidRequest,
+    actual_cost, estimate, text_params,
 };
 use tintype::money::Micros;
 
@@ -17,10 +18,7 @@ fn draft(model: &str, op: Option<&str>, prompt: &str, params: &[(&str, &str)]) -
         model: model.into(),
         operation: op.map(Into::into),
         prompt: Some(prompt.into()),
-        params: params
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), ParamValue::text(*v)))
-            .collect(),
+        params: text_params(params),
         ..Draft::default()
     }
 }
@@ -44,6 +42,35 @@ fn error_text(draft: &Draft) -> String {
         .map(|e| e.message.clone())
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// The least a request to `op` needs to be valid: its required prompt,
+/// parameters, one non-zero `at_least_one` value and enough input images.
+fn minimal_draft(model: &str, op_name: &str, op: &Operation) -> Draft {
+    let mut d = draft(model, Some(op_name), "", &[]);
+    if let Some(spec) = &op.prompt {
+        d.prompt = Some(if spec.required {
+            "a lighthouse at dusk".into()
+        } else {
+            String::new()
+        });
+    }
+    for param in op.params.iter().filter(|(_, s)| s.required).map(|(n, _)| n) {
+        d.params.insert(param.clone(), ParamValue::text("a cat"));
+    }
+    if let Some(first) = op.at_least_one.first() {
+        d.params.insert(first.clone(), ParamValue::text("64"));
+    }
+    let needed = op.inputs.as_ref().map_or(0, |i| i.min);
+    let format = op
+        .inputs
+        .as_ref()
+        .map(|i| i.formats[0].clone())
+        .unwrap_or_default();
+    d.inputs = (0..needed)
+        .map(|_| image("in.png", &format, 1024, 1024, true))
+        .collect();
+    d
 }
 
 fn image(name: &str, format: &str, width: u32, height: u32, alpha: bool) -> InputImage {
@@ -125,30 +152,13 @@ fn every_price_table_covers_every_choice() {
                     })
                     .collect();
             }
-            let inputs_needed = op.inputs.as_ref().map_or(0, |i| i.min);
             for combo in combos {
                 let params: Vec<(&str, &str)> = combo
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect();
-                let mut d = draft(&model.id, Some(op_name), "", &params);
-                if op.prompt.as_ref().is_some_and(|p| p.required) {
-                    d.prompt = Some("a lighthouse at dusk".into());
-                }
-                for param in op.params.iter().filter(|(_, s)| s.required).map(|(n, _)| n) {
-                    d.params.insert(param.clone(), ParamValue::text("a cat"));
-                }
-                if let Some(first) = op.at_least_one.first() {
-                    d.params.insert(first.clone(), ParamValue::text("64"));
-                }
-                let wanted = op
-                    .inputs
-                    .as_ref()
-                    .map(|i| i.formats[0].clone())
-                    .unwrap_or_default();
-                d.inputs = (0..inputs_needed)
-                    .map(|_| image("in.png", &wanted, 1024, 1024, true))
-                    .collect();
+                let mut d = minimal_draft(&model.id, op_name, op);
+                d.params.extend(text_params(&params));
                 let request = ok(&d);
                 let cost = estimate(&request);
                 assert!(
@@ -954,32 +964,7 @@ fn every_model_enforces_its_n_and_prompt_limits() {
     let catalog = catalog();
     for model in catalog.models() {
         for (op_name, op) in &model.operations {
-            let base = || {
-                let mut d = draft(&model.id, Some(op_name), "", &[]);
-                if let Some(spec) = &op.prompt {
-                    d.prompt = Some(if spec.required {
-                        "x".into()
-                    } else {
-                        String::new()
-                    });
-                }
-                for param in op.params.iter().filter(|(_, s)| s.required).map(|(n, _)| n) {
-                    d.params.insert(param.clone(), ParamValue::text("cat"));
-                }
-                if let Some(first) = op.at_least_one.first() {
-                    d.params.insert(first.clone(), ParamValue::text("64"));
-                }
-                let needed = op.inputs.as_ref().map_or(0, |i| i.min);
-                let format = op
-                    .inputs
-                    .as_ref()
-                    .map(|i| i.formats[0].clone())
-                    .unwrap_or_default();
-                d.inputs = (0..needed)
-                    .map(|_| image("in.png", &format, 1024, 1024, true))
-                    .collect();
-                d
-            };
+            let base = || minimal_draft(&model.id, op_name, op);
             let who = format!("{} {op_name}", model.id);
             let per_call = op.n.max_per_request;
             let mut full = base();

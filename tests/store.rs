@@ -403,3 +403,38 @@ fn history_reports_images_costs_and_status() {
         (80_000, Some(40_000))
     );
 }
+
+#[test]
+fn closing_the_store_keeps_planner_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stats.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        for i in 0..200 {
+            let model = if i % 2 == 0 {
+                "openai/dall-e-3"
+            } else {
+                "sandbox/procedural"
+            };
+            let stamp = at(i, "2026-11-21");
+            let (_, jobs) = store
+                .insert_request(&request(model, "p", &[1]), &stamp)
+                .unwrap();
+            store
+                .submit_job(jobs[0], Micros(1), "rule", &stamp)
+                .unwrap();
+        }
+        store
+            .cost_report(GroupBy::Model, Some("2026-11-01"))
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let analyzed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'costs'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(analyzed > 0, "costs has statistics after the store closed");
+}

@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub use estimate::{Cost, Usage, actual_cost, estimate, split_n};
 pub use request::{Draft, InputImage, ParamError, ValidRequest};
 pub use spec::{Model, Operation, ParamSpec, ParamType, ProviderSpec};
-pub use value::{ParamValue, Params};
+pub use value::{ParamValue, Params, text_params};
 
 const EMBEDDED: &str = include_str!("catalog.toml");
 

@@ -86,6 +86,14 @@ impl fmt::Display for ParamValue {
     }
 }
 
+/// Parameters from `(name, text)` pairs, as a command line gives them.
+pub fn text_params(pairs: &[(&str, &str)]) -> Params {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_string(), ParamValue::text(*value)))
+        .collect()
+}
+
 /// Joins values as prose: `a`, `a or b`, `a, b or c`.
 pub fn one_of_list<T: fmt::Display>(values: &[T]) -> String {
     match values {

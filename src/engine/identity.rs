@@ -39,16 +39,13 @@ pub fn request_hash(request: &ValidRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Catalog, Draft, ParamValue};
+    use crate::catalog::{Catalog, Draft, text_params};
 
     fn hash(prompt: &str, params: &[(&str, &str)]) -> String {
         let draft = Draft {
             model: "sandbox/procedural".into(),
             prompt: Some(prompt.into()),
-            params: params
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), ParamValue::text(*v)))
-                .collect(),
+            params: text_params(params),
             split: true,
             ..Draft::default()
         };

@@ -95,3 +95,16 @@ impl Store {
         &mut self.conn
     }
 }
+
+impl Drop for Store {
+    /// The advice for short-lived `SQLite` connections: `PRAGMA optimize` on
+    /// close keeps the planner's statistics current (it analyzes only tables
+    /// this connection queried whose statistics are missing or stale, and the
+    /// limit bounds the work). Without them, `cost` scans every ledger row
+    /// instead of seeking each model's recent days.
+    fn drop(&mut self) {
+        let _ = self
+            .conn
+            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize;");
+    }
+}

@@ -240,16 +240,13 @@ impl Provider for Sandbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Catalog, Draft, ParamValue, ValidRequest};
+    use crate::catalog::{Catalog, Draft, ValidRequest, text_params};
 
     fn request(params: &[(&str, &str)]) -> ValidRequest {
         let draft = Draft {
             model: "sandbox/procedural".into(),
             prompt: Some("a lighthouse at dusk".into()),
-            params: params
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), ParamValue::text(*v)))
-                .collect(),
+            params: text_params(params),
             split: true,
             ..Draft::default()
         };
