@@ -9,7 +9,7 @@ use clap::Args;
 use super::context::{DefaultReason, warn};
 use super::gen_output::{self, Printer};
 use super::{CliError, CliResult, Context};
-use crate::catalog::{Catalog, Cost, Draft, ParamError, ParamValue, ValidRequest, estimate, input};
+use crate::catalog::{Cost, Draft, ParamError, ParamValue, ValidRequest, estimate, input};
 use crate::config::keys::process_env;
 use crate::engine::budget::{self, Caps, Verdict};
 use crate::engine::{JobContext, JobEvent, JobOutcome, Queued, queue, run_job};
@@ -174,7 +174,7 @@ pub fn run(args: &GenArgs) -> CliResult {
         .map_err(|errors| refuse(&errors, args.json))?;
     let speak = !args.quiet && !args.json;
     if speak && let Some(reason) = reason {
-        eprintln!("tintype: {}", default_note(&request, &reason, &catalog));
+        eprintln!("tintype: {}", default_note(&request, &reason));
     }
     let today = chrono::Local::now().date_naive();
     warn(
@@ -236,7 +236,7 @@ fn refuse(errors: &[ParamError], json: bool) -> CliError {
     CliError::Invalid(lines.join("\ntintype: "))
 }
 
-fn default_note(request: &ValidRequest, reason: &DefaultReason, catalog: &Catalog) -> String {
+fn default_note(request: &ValidRequest, reason: &DefaultReason) -> String {
     match reason {
         DefaultReason::Configured => {
             format!("using {} (default_model in config.toml)", request.model.id)
@@ -245,17 +245,10 @@ fn default_note(request: &ValidRequest, reason: &DefaultReason, catalog: &Catalo
             "using {} (key from {source}; -m picks another)",
             request.model.id
         ),
-        DefaultReason::NoKeys => {
-            let vars: Vec<String> = catalog
-                .providers()
-                .flat_map(|(_, p)| p.key_env.iter().map(|v| format!("${v}")))
-                .collect();
-            format!(
-                "using {} (offline placeholders): no API key found in {}",
-                request.model.id,
-                vars.join(", ")
-            )
-        }
+        DefaultReason::NoKeys => format!(
+            "using {} (offline placeholders, no AI): no API key found; `tintype models` shows which to set",
+            request.model.id
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod keys;
 pub mod paths;
+pub mod theme;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +21,10 @@ pub struct Config {
     /// The model `gen` uses when none is named.
     #[serde(default)]
     pub default_model: Option<String>,
+    /// One of themes/ (dark, light, high-contrast) or a file in the config
+    /// dir's themes/; the studio uses it.
+    #[serde(default)]
+    pub theme: Option<String>,
     #[serde(default)]
     pub budget: Budget,
     #[serde(default)]
