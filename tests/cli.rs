@@ -276,6 +276,10 @@ fn sandbox_generation_saves_images_and_records_them() {
 #[test]
 fn provider_failures_exit_3_with_a_class() {
     let home = Home::new();
+    home.write_config(
+        "config.toml",
+        "[retry]\nfirst_delay_ms = 1\nmax_delay_ms = 5\n",
+    );
     let output = home
         .cmd()
         .args([
@@ -304,13 +308,13 @@ fn provider_failures_exit_3_with_a_class() {
         String::from_utf8_lossy(&output.stderr).contains("[transient]"),
         "the reason is said even with -q"
     );
-    // A model whose client has not landed fails clearly, after validation.
+    // A real provider without a key fails clearly, after validation.
     home.cmd()
         .args(["gen", "-m", "gpt-image-2", "a fox"])
         .assert()
         .code(3)
         .stderr(
-            predicate::str::contains("cannot be sent yet")
+            predicate::str::contains("no API key for OpenAI: set $OPENAI_API_KEY")
                 .and(predicate::str::contains("--dry-run")),
         );
 }
@@ -737,4 +741,153 @@ fn presets_fill_variables_and_are_recorded() {
         .args(["gen", "--preset", "missing", "--dry-run"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn inspect_prints_the_recipe_and_a_command_that_makes_it_again() {
+    let home = Home::new();
+    let made = home.generate(
+        "a fox's den at dawn",
+        &["--seed", "77", "--negative", "people"],
+    );
+    let path = made["images"][0]["path"].as_str().unwrap().to_string();
+    let output = home.cmd().args(["inspect", &path]).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("model      sandbox/procedural") && text.contains("seed       77"),
+        "{text}"
+    );
+    let again = text
+        .lines()
+        .find_map(|l| l.strip_prefix("again:     "))
+        .unwrap()
+        .to_string();
+    assert!(
+        again.contains("--seed 77") && again.contains("--negative people"),
+        "{again}"
+    );
+    // Running the printed command (with its quoting) makes the same picture.
+    let rerun = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(again.replacen(
+            "tintype gen",
+            "\"$TINTYPE_BIN\" gen --json -q -p latency_ms=0",
+            1,
+        ))
+        .env("TINTYPE_BIN", assert_cmd::cargo::cargo_bin("tintype"))
+        .env("TINTYPE_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let second: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    let first = image::open(&path).unwrap();
+    let again_image = image::open(second["images"][0]["path"].as_str().unwrap()).unwrap();
+    assert_eq!(first, again_image);
+    let json = home.json(&["inspect", "--json", &format!("{path}.json")]);
+    assert_eq!(json["prompt"], "a fox's den at dawn");
+    home.cmd()
+        .args(["inspect", "/no/such.png"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn transient_failures_are_retried_and_unknown_outcomes_are_not() {
+    let home = Home::new();
+    home.write_config(
+        "config.toml",
+        "[retry]\nmax = 3\nfirst_delay_ms = 5\nmax_delay_ms = 20\n",
+    );
+    // Fails twice, then succeeds: three attempts, one image, one ledger row.
+    let output = home
+        .cmd()
+        .args([
+            "gen",
+            "--json",
+            "--size",
+            "16x16",
+            "-p",
+            "latency_ms=0",
+            "-p",
+            "fail=server_error",
+            "-p",
+            "fail_times=2",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["status"], "succeeded");
+    assert_eq!(body["jobs"][0]["attempts"], 3);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("retrying in").count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("(attempt 3)") && stderr.contains("transient"),
+        "{stderr}"
+    );
+    // Always failing: 1 + 3 attempts, then failed, and nothing was charged.
+    let output = home
+        .cmd()
+        .args([
+            "gen",
+            "--json",
+            "-q",
+            "-p",
+            "latency_ms=0",
+            "-p",
+            "fail=server_error",
+            "y",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["jobs"][0]["attempts"], 4);
+    assert_eq!(
+        body["actual_cost_micros"], 0,
+        "refused calls are recorded as not charged"
+    );
+    // An unknown outcome may have been billed: it is never sent again.
+    let output = home
+        .cmd()
+        .args([
+            "gen",
+            "--json",
+            "-q",
+            "-p",
+            "latency_ms=0",
+            "-p",
+            "fail=unknown_outcome",
+            "z",
+        ])
+        .output()
+        .unwrap();
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["jobs"][0]["attempts"], 1);
+    assert_eq!(body["error"]["class"], "unknown_outcome");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may have been charged")
+    );
+    let report = home.json(&["cost", "--json"]);
+    assert_eq!(
+        report["total"]["requests"], 3,
+        "one ledger row per job, however many attempts"
+    );
+    assert_eq!(
+        report["total"]["without_actual"], 1,
+        "only the unknown outcome has no known cost"
+    );
 }

@@ -138,6 +138,15 @@ impl ValidRequest {
         self.op().params.contains_key("seed")
     }
 
+    /// How many seeds the model takes (its `seed` max + 1), when it takes one.
+    pub fn seed_span(&self) -> Option<u64> {
+        let spec = self.op().params.get("seed")?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        // catalog bounds are small and positive
+        let max = spec.max.map_or(u64::from(u32::MAX), |m| m.max(0.0) as u64);
+        Some(max + 1)
+    }
+
     /// The same request with an explicit seed, for providers that honour one.
     #[must_use]
     pub fn with_seed(&self, seed: u64) -> ValidRequest {

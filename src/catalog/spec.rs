@@ -168,6 +168,10 @@ pub struct InputSpec {
     /// Longest side over shortest side, e.g. 2.5 for 1:2.5 .. 2.5:1.
     #[serde(default)]
     pub max_aspect: Option<f64>,
+    /// The provider's field name for the images, when the module's usual
+    /// one does not apply.
+    #[serde(default)]
+    pub wire: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +188,8 @@ pub struct MaskSpec {
     /// Transparent pixels mark the area to edit, so the mask needs alpha.
     #[serde(default)]
     pub needs_alpha: bool,
+    #[serde(default)]
+    pub wire: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -189,13 +189,19 @@ pub fn run(args: &GenArgs) -> CliResult {
     }
     let mut store = context.store()?;
     check_budget(&context, &store, &cost, today, args.yes, speak)?;
-    let Some(provider) = crate::providers::for_provider(&request.model.provider) else {
-        return Err(CliError::Provider(format!(
-            "{} cannot be sent yet: this build has no {} client (it comes with the providers work). \
-             --dry-run validates and estimates it; -m sandbox/procedural generates offline.",
-            request.model.id, request.model.provider
-        )));
-    };
+    let provider = crate::providers::setup::provider(
+        &request.model.provider,
+        &catalog,
+        &context.config,
+        &process_env,
+        crate::providers::http::Limits::default(),
+    )
+    .map_err(|why| {
+        CliError::Provider(format!(
+            "{} cannot be sent: {why}. --dry-run validates and estimates it; -m sandbox/procedural generates offline.",
+            request.model.id
+        ))
+    })?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -210,10 +216,14 @@ pub fn run(args: &GenArgs) -> CliResult {
                 printer.show(&event);
             }
         });
+        let mut jobs = JobContext {
+            store: &mut store,
+            images_dir: &images_dir,
+            events: &events,
+            retry: context.config.retry.policy(),
+        };
         let result = run_all(
-            &mut store,
-            &images_dir,
-            &events,
+            &mut jobs,
             provider.as_ref(),
             &request,
             &cost,
@@ -301,17 +311,15 @@ fn check_budget(
 }
 
 async fn run_all(
-    store: &mut Store,
-    images_dir: &std::path::Path,
-    events: &tokio::sync::mpsc::UnboundedSender<JobEvent>,
+    jobs: &mut JobContext<'_>,
     provider: &dyn crate::providers::Provider,
     request: &ValidRequest,
     cost: &Cost,
     preset: Option<&str>,
 ) -> Result<(Queued, Vec<JobOutcome>), CliError> {
-    let queued = queue(store, request, cost, preset, &Stamp::now())?;
+    let queued = queue(jobs.store, request, cost, preset, &Stamp::now())?;
     for (job, n) in &queued.jobs {
-        let _ = events.send(JobEvent::Queued {
+        let _ = jobs.events.send(JobEvent::Queued {
             request: queued.request_id,
             job: *job,
             n: *n,
@@ -319,24 +327,19 @@ async fn run_all(
     }
     let mut outcomes = Vec::new();
     let interrupted = {
-        let mut context = JobContext {
-            store: &mut *store,
-            images_dir,
-            events,
-        };
-        let jobs = async {
+        let all = async {
             for index in 0..queued.jobs.len() {
-                outcomes.push(run_job(&mut context, provider, request, &queued, index).await?);
+                outcomes.push(run_job(jobs, provider, request, &queued, index).await?);
             }
             Ok::<(), crate::store::StoreError>(())
         };
         tokio::select! {
-            result = jobs => { result?; false }
+            result = all => { result?; false }
             _ = tokio::signal::ctrl_c() => true,
         }
     };
     if interrupted {
-        cancel_unfinished(store, &queued, events)?;
+        cancel_unfinished(jobs.store, &queued, jobs.events)?;
         return Err(CliError::Provider(
             "canceled (Ctrl-C); finished images were kept".into(),
         ));

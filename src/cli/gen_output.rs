@@ -36,6 +36,16 @@ pub fn line_for(event: &JobEvent) -> String {
         }
         JobEvent::Started { attempt, .. } => format!("sent (attempt {attempt})"),
         JobEvent::Status { text, .. } => strip_controls(text, true),
+        JobEvent::Retrying {
+            attempt,
+            wait,
+            reason,
+            ..
+        } => format!(
+            "retrying in {:.1}s (attempt {attempt}): {}",
+            wait.as_secs_f64(),
+            strip_controls(reason, true)
+        ),
         JobEvent::Partial { image, index, .. } => {
             format!("partial preview {} of image {}", index + 1, image + 1)
         }

@@ -6,6 +6,7 @@ mod cost;
 mod gen_cmd;
 mod gen_output;
 mod history;
+mod inspect;
 mod models;
 mod presets;
 mod table;
@@ -44,6 +45,8 @@ pub enum Command {
     Cost(cost::CostArgs),
     /// Past requests, newest first; full-text search over prompts
     History(history::HistoryArgs),
+    /// Show the recipe saved with an image, and the command that makes it again
+    Inspect(inspect::InspectArgs),
     /// Print shell completions
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -94,6 +97,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Presets(args)) => presets::run(&args),
         Some(Command::Cost(args)) => cost::run(&args),
         Some(Command::History(args)) => history::run(&args),
+        Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

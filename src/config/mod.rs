@@ -28,6 +28,8 @@ pub struct Config {
     #[serde(default)]
     pub budget: Budget,
     #[serde(default)]
+    pub retry: RetryConfig,
+    #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
 }
 
@@ -39,6 +41,33 @@ pub struct Budget {
     pub daily_usd: Option<Decimal>,
     #[serde(default)]
     pub monthly_usd: Option<Decimal>,
+}
+
+/// How failed calls are sent again (rate limits and transient faults only).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (default 3).
+    #[serde(default)]
+    pub max: Option<u32>,
+    #[serde(default)]
+    pub first_delay_ms: Option<u64>,
+    #[serde(default)]
+    pub max_delay_ms: Option<u64>,
+}
+
+impl RetryConfig {
+    pub fn policy(&self) -> crate::engine::retry::RetryPolicy {
+        let default = crate::engine::retry::RetryPolicy::default();
+        let millis =
+            |v: Option<u64>, d: std::time::Duration| v.map_or(d, std::time::Duration::from_millis);
+        crate::engine::retry::RetryPolicy {
+            max_retries: self.max.unwrap_or(default.max_retries),
+            first_delay: millis(self.first_delay_ms, default.first_delay),
+            max_delay: millis(self.max_delay_ms, default.max_delay),
+            max_wait: default.max_wait,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -23,6 +23,13 @@ pub enum JobEvent {
         job: JobId,
         text: String,
     },
+    /// A rate limit or transient fault: sent again after `wait`.
+    Retrying {
+        job: JobId,
+        attempt: u32,
+        wait: Duration,
+        reason: String,
+    },
     Partial {
         job: JobId,
         image: u32,
@@ -56,6 +63,7 @@ impl JobEvent {
             JobEvent::Queued { job, .. }
             | JobEvent::Started { job, .. }
             | JobEvent::Status { job, .. }
+            | JobEvent::Retrying { job, .. }
             | JobEvent::Partial { job, .. }
             | JobEvent::ImageSaved { job, .. }
             | JobEvent::Succeeded { job, .. }

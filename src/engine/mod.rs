@@ -6,6 +6,7 @@ pub mod budget;
 mod events;
 mod identity;
 pub mod output;
+pub mod retry;
 mod run;
 
 pub use events::JobEvent;

@@ -10,6 +10,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use super::events::JobEvent;
 use super::identity::request_hash;
 use super::output::{Recipe, SavedImage, save_image, slug};
+use super::retry::RetryPolicy;
 use crate::catalog::{Cost, Usage, ValidRequest, actual_cost, estimate};
 use crate::money::Micros;
 use crate::providers::{Call, CallOutput, Charged, ErrorClass, Progress, Provider, ProviderError};
@@ -36,11 +37,10 @@ pub fn queue(
     preset: Option<&str>,
     at: &Stamp,
 ) -> Result<Queued, StoreError> {
-    let base_seed = request.takes_seed().then(|| {
-        request
-            .seed()
-            .unwrap_or_else(|| u64::from(fastrand::u32(..)))
-    });
+    // Seeds are drawn and advanced within the model's own range (Stability
+    // stops at 4294967294, Replicate at 2^31-1).
+    let seed_span = request.seed_span();
+    let base_seed = seed_span.map(|span| request.seed().unwrap_or_else(|| fastrand::u64(..span)));
     let new = NewRequest {
         model: request.model.id.clone(),
         provider: request.model.provider.clone(),
@@ -65,7 +65,9 @@ pub fn queue(
         .calls
         .iter()
         .map(|n| {
-            let seed = base_seed.map(|s| (s + before) % (1 << 32));
+            let seed = base_seed
+                .zip(seed_span)
+                .map(|(s, span)| (s + before) % span);
             before += u64::from(*n);
             seed
         })
@@ -84,6 +86,7 @@ pub struct JobContext<'a> {
     pub store: &'a mut Store,
     pub images_dir: &'a Path,
     pub events: &'a UnboundedSender<JobEvent>,
+    pub retry: RetryPolicy,
 }
 
 #[derive(Clone, Debug)]
@@ -122,11 +125,31 @@ pub async fn run_job(
         &call_estimate.rule,
         &Stamp::now(),
     )?;
-    let attempt = ctx.store.job(job)?.map_or(1, |j| j.attempts);
-    ctx.emit(JobEvent::Started { job, attempt });
     let started = Instant::now();
-
-    let result = call_provider(ctx, provider, &this_call, job, index, n, seed).await?;
+    let mut backoff = ctx.retry.backoff();
+    let result = loop {
+        let attempt = ctx.store.job(job)?.map_or(1, |j| j.attempts);
+        ctx.emit(JobEvent::Started { job, attempt });
+        let result = call_provider(ctx, provider, &this_call, job, index, n, seed).await?;
+        let Err(error) = &result else { break result };
+        let Some(wait) = backoff.next_wait(error) else {
+            break result;
+        };
+        ctx.emit(JobEvent::Retrying {
+            job,
+            attempt: attempt + 1,
+            wait,
+            reason: format!("{}: {}", error.class, error.message),
+        });
+        tokio::time::sleep(wait).await;
+        // Sent again: the attempt is counted, the ledger row stays one.
+        ctx.store.submit_job(
+            job,
+            call_estimate.micros,
+            &call_estimate.rule,
+            &Stamp::now(),
+        )?;
+    };
     let mut outcome = JobOutcome {
         job,
         state: JobState::Failed,
@@ -159,10 +182,7 @@ pub async fn run_job(
                 }
                 Err(message) => {
                     // The provider delivered (and billed); only saving failed.
-                    let error = ProviderError {
-                        charged: Charged::Yes,
-                        ..ProviderError::new(ErrorClass::SaveFailed, message)
-                    };
+                    let error = ProviderError::new(ErrorClass::SaveFailed, message);
                     fail(ctx, job, &error, Some(&actual))?;
                     outcome.error = Some(error);
                 }
@@ -170,38 +190,51 @@ pub async fn run_job(
             outcome.actual = Some(actual);
         }
         Err(error) => {
-            fail(ctx, job, &error, None)?;
+            outcome.actual = fail(ctx, job, &error, None)?;
             outcome.error = Some(error);
         }
     }
     Ok(outcome)
 }
 
+/// Ends the job failed (or canceled at the provider) and returns the cost
+/// the ledger now holds for it: `$0` when nothing was charged, the delivered
+/// cost when it was, none when nobody can tell.
 fn fail(
     ctx: &mut JobContext<'_>,
     job: JobId,
     error: &ProviderError,
     delivered: Option<&Cost>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Cost>, StoreError> {
     let info = ErrorInfo {
         class: error.class.as_str().to_string(),
         message: error.explain(),
     };
-    // What the ledger knows of the money: nothing was charged, it was (the
-    // delivered cost), or nobody can tell yet (an unknown outcome).
-    let not_charged = format!("failed ({}), not charged", error.class);
     let actual = match error.charged {
-        Charged::No => Some((Micros::ZERO, not_charged.as_str())),
-        Charged::Yes => delivered.map(|c| (c.micros, c.rule.as_str())),
+        Charged::No => Some(Cost {
+            micros: Micros::ZERO,
+            rule: format!("failed ({}), not charged", error.class),
+        }),
+        Charged::Yes => delivered.cloned(),
         Charged::Maybe => None,
     };
-    ctx.store
-        .finish_job(job, JobState::Failed, Some(&info), actual, &Stamp::now())?;
+    let state = if error.class == ErrorClass::Canceled {
+        JobState::Canceled
+    } else {
+        JobState::Failed
+    };
+    ctx.store.finish_job(
+        job,
+        state,
+        Some(&info),
+        actual.as_ref().map(|c| (c.micros, c.rule.as_str())),
+        &Stamp::now(),
+    )?;
     ctx.emit(JobEvent::Failed {
         job,
         error: error.clone(),
     });
-    Ok(())
+    Ok(actual)
 }
 
 /// The actual cost from the usage the provider reported; without usage, the

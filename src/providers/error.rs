@@ -18,6 +18,14 @@ pub enum ErrorClass {
     Transient,
     /// The request may have been processed (and billed) but no answer came.
     UnknownOutcome,
+    /// The answer could not be understood: truncated or invalid JSON, an
+    /// HTML page, the wrong content type, invalid base64. It may have been billed.
+    BadResponse,
+    /// The provider made the image but it could not be fetched (an expired
+    /// output link). It was billed.
+    OutputLost,
+    /// Canceled at the provider (from its website or another client).
+    Canceled,
     /// The provider delivered but the result could not be kept here (an
     /// unreadable image, a full disk).
     SaveFailed,
@@ -42,6 +50,9 @@ impl ErrorClass {
             ErrorClass::Moderation => "moderation",
             ErrorClass::Transient => "transient",
             ErrorClass::UnknownOutcome => "unknown_outcome",
+            ErrorClass::BadResponse => "bad_response",
+            ErrorClass::OutputLost => "output_lost",
+            ErrorClass::Canceled => "canceled",
             ErrorClass::SaveFailed => "save_failed",
         }
     }
@@ -70,6 +81,15 @@ impl ErrorClass {
             ErrorClass::Transient => "a temporary fault at the provider; retry",
             ErrorClass::UnknownOutcome => {
                 "it may have been processed and billed: check the provider's dashboard before sending it again"
+            }
+            ErrorClass::BadResponse => {
+                "the provider's answer was garbled; it may have been billed, so check its dashboard before sending again"
+            }
+            ErrorClass::OutputLost => {
+                "the image was made and billed but its link no longer answers; make it again"
+            }
+            ErrorClass::Canceled => {
+                "it was canceled at the provider; send it again if that was not meant"
             }
             ErrorClass::SaveFailed => {
                 "the provider delivered; free disk space or fix permissions, then retry"
@@ -102,10 +122,10 @@ impl ProviderError {
             class,
             message: message.into(),
             retry_after: None,
-            charged: if class == ErrorClass::UnknownOutcome {
-                Charged::Maybe
-            } else {
-                Charged::No
+            charged: match class {
+                ErrorClass::UnknownOutcome | ErrorClass::BadResponse => Charged::Maybe,
+                ErrorClass::OutputLost | ErrorClass::SaveFailed => Charged::Yes,
+                _ => Charged::No,
             },
             status: None,
         }

@@ -2,7 +2,14 @@
 //! call of a validated request into encoded images and the usage it reported.
 
 pub mod error;
+pub mod gemini;
+pub mod http;
+pub mod openai;
+pub mod removebg;
+pub mod replicate;
 pub mod sandbox;
+pub mod setup;
+pub mod stability;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc::UnboundedSender;
@@ -53,17 +60,27 @@ pub struct CallOutput {
 
 #[async_trait]
 pub trait Provider: Send + Sync {
+    /// Makes one call. A remote id (a prediction, an async result) is sent
+    /// on `progress` as soon as it is known, so a restart can resume it.
     async fn call(
         &self,
         call: Call<'_>,
         progress: &ProgressSink,
     ) -> Result<CallOutput, ProviderError>;
-}
 
-/// The client for `provider`, if this build has one.
-pub fn for_provider(provider: &str) -> Option<Box<dyn Provider>> {
-    match provider {
-        "sandbox" => Some(Box::new(sandbox::Sandbox)),
-        _ => None,
+    /// Cancels the remote work behind `remote_id`, where the API allows it.
+    async fn cancel(&self, _remote_id: &str) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// Picks up a call that was under way before tintype stopped, by its
+    /// remote id. `None`: this provider cannot resume.
+    async fn resume(
+        &self,
+        _call: Call<'_>,
+        _remote_id: &str,
+        _progress: &ProgressSink,
+    ) -> Option<Result<CallOutput, ProviderError>> {
+        None
     }
 }

@@ -14,9 +14,32 @@ use crate::providers::{
     Call, CallOutput, EncodedImage, ErrorClass, Progress, ProgressSink, Provider, ProviderError,
 };
 
-/// The offline provider. It has no state: everything comes from the request.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Sandbox;
+/// The offline provider. Its only state counts attempts, so `fail_times`
+/// can fail a call a few times and then let it through (to show retries).
+#[derive(Debug, Default)]
+pub struct Sandbox {
+    attempts: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+}
+
+impl Sandbox {
+    /// Counts this attempt at the call and says whether it should fail.
+    fn should_fail(&self, call: &Call<'_>, fail_times: i64) -> bool {
+        if fail_times <= 0 {
+            return true;
+        }
+        let key = format!(
+            "{}|{}|{}|{:?}",
+            call.request.model.id, call.request.prompt, call.index, call.seed
+        );
+        let mut attempts = self
+            .attempts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seen = attempts.entry(key).or_insert(0);
+        *seen += 1;
+        i64::from(*seen) <= fail_times
+    }
+}
 
 /// What to draw for one image, owned so it can move to a blocking thread.
 struct Plan {
@@ -166,7 +189,9 @@ impl Provider for Sandbox {
         let _ = progress.send(Progress::Status(
             "drawing placeholders (sandbox: no AI, no network)".into(),
         ));
-        if let Some(error) = simulated_failure(&text_param(&call, "fail", "none")) {
+        if let Some(error) = simulated_failure(&text_param(&call, "fail", "none"))
+            && self.should_fail(&call, int_param(&call, "fail_times", 0))
+        {
             tokio::time::sleep(latency).await;
             return Err(error);
         }
@@ -265,7 +290,7 @@ mod tests {
             n,
             seed,
         };
-        let result = Sandbox.call(call, &tx).await;
+        let result = Sandbox::default().call(call, &tx).await;
         drop(tx);
         let mut events = Vec::new();
         while let Some(event) = rx.recv().await {
