@@ -2,44 +2,30 @@
 //! `generateContent` JSON, images and words read back, token usage by
 //! modality, refusals, Google's error bodies and garbled answers.
 
-use std::io::Cursor;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Duration;
 
+use image::ImageFormat;
 use serde_json::{Value, json};
 use tintype::catalog::{Catalog, Draft, Usage, ValidRequest, input, text_params};
 use tintype::config::ApiKey;
 use tintype::providers::gemini::Gemini;
 use tintype::providers::http::{Connection, Limits, encode_base64};
-use tintype::providers::{
-    Call, CallOutput, Charged, ErrorClass, Progress, Provider, ProviderError,
+use tintype::providers::{CallOutput, Charged, ErrorClass, Progress, ProviderError};
+use wiremock::{MockServer, ResponseTemplate};
+
+use common::{
+    answer_all_posts, encoded_image, fast_limits, only_request, run_call, write_input_image,
 };
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const KEY: &str = "AIza-gemini-test-0123456789";
 
 fn gemini(server: &MockServer) -> Gemini {
-    let limits = Limits {
-        max_body_bytes: 1 << 20,
-        request_timeout: Duration::from_secs(5),
-        ..Limits::default()
-    };
+    let limits = fast_limits(1 << 20, Limits::default().connect_timeout);
     let base = format!("{}/v1beta", server.uri());
     Gemini::new(Connection::new(&base, ApiKey::new(KEY), limits).unwrap())
-}
-
-fn encoded(format: image::ImageFormat, shade: u8) -> Vec<u8> {
-    let picture = image::RgbImage::from_pixel(32, 32, image::Rgb([shade, 40, 160]));
-    let mut bytes = Cursor::new(Vec::new());
-    picture.write_to(&mut bytes, format).unwrap();
-    bytes.into_inner()
-}
-
-fn write_image(dir: &Path, name: &str, format: image::ImageFormat, shade: u8) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, encoded(format, shade)).unwrap();
-    path
 }
 
 fn request(
@@ -66,33 +52,6 @@ fn generate() -> ValidRequest {
     request("gemini/gemini-2.5-flash-image", "generate", &[], &[])
 }
 
-async fn run(
-    provider: &Gemini,
-    request: &ValidRequest,
-) -> (Result<CallOutput, ProviderError>, Vec<Progress>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let call = Call {
-        request,
-        index: 0,
-        n: 1,
-        seed: None,
-    };
-    let result = provider.call(call, &tx).await;
-    drop(tx);
-    let mut events = Vec::new();
-    while let Some(event) = rx.recv().await {
-        events.push(event);
-    }
-    (result, events)
-}
-
-async fn answer_all(server: &MockServer, template: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .respond_with(template)
-        .mount(server)
-        .await;
-}
-
 fn answer(body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
@@ -112,17 +71,11 @@ fn candidate(parts: &[Value], finish: &str) -> Value {
     })
 }
 
-async fn only_request(server: &MockServer) -> Request {
-    let mut requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1, "exactly one request");
-    requests.remove(0)
-}
-
 /// The call's result when the server answers `template`.
 async fn outcome(template: ResponseTemplate) -> Result<CallOutput, ProviderError> {
     let server = MockServer::start().await;
-    answer_all(&server, template).await;
-    let result = run(&gemini(&server), &generate()).await.0;
+    answer_all_posts(&server, template).await;
+    let result = run_call(&gemini(&server), &generate(), 1, None).await.0;
     if let Err(error) = &result {
         assert!(!error.explain().contains(KEY), "the key never shows");
     }
@@ -132,15 +85,15 @@ async fn outcome(template: ResponseTemplate) -> Result<CallOutput, ProviderError
 #[tokio::test]
 async fn generate_sends_the_exact_json_to_the_model_path() {
     let server = MockServer::start().await;
-    let png = encoded(image::ImageFormat::Png, 1);
-    answer_all(&server, answer(&candidate(&[image_part(&png)], "STOP"))).await;
+    let png = encoded_image(ImageFormat::Png, 32, 32, [1, 40, 160]);
+    answer_all_posts(&server, answer(&candidate(&[image_part(&png)], "STOP"))).await;
     let req = request(
         "gemini/gemini-2.5-flash-image",
         "generate",
         &[("aspect_ratio", "16:9")],
         &[],
     );
-    let output = run(&gemini(&server), &req).await.0.unwrap();
+    let output = run_call(&gemini(&server), &req, 1, None).await.0.unwrap();
 
     let sent = only_request(&server).await;
     assert_eq!(sent.method.as_str(), "POST");
@@ -178,15 +131,23 @@ async fn generate_sends_the_exact_json_to_the_model_path() {
 #[tokio::test]
 async fn defaults_the_user_did_not_give_are_not_sent() {
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
         answer(&candidate(
-            &[image_part(&encoded(image::ImageFormat::Png, 2))],
+            &[image_part(&encoded_image(
+                ImageFormat::Png,
+                32,
+                32,
+                [2, 40, 160],
+            ))],
             "STOP",
         )),
     )
     .await;
-    run(&gemini(&server), &generate()).await.0.unwrap();
+    run_call(&gemini(&server), &generate(), 1, None)
+        .await
+        .0
+        .unwrap();
     let body: Value = serde_json::from_slice(&only_request(&server).await.body).unwrap();
     assert_eq!(
         body["generationConfig"],
@@ -197,13 +158,26 @@ async fn defaults_the_user_did_not_give_are_not_sent() {
 #[tokio::test]
 async fn edit_sends_each_input_image_inline() {
     let dir = tempfile::tempdir().unwrap();
-    let first = write_image(dir.path(), "room.png", image::ImageFormat::Png, 10);
-    let second = write_image(dir.path(), "chair.jpg", image::ImageFormat::Jpeg, 20);
+    let first = write_input_image(
+        dir.path(),
+        "room.png",
+        &encoded_image(ImageFormat::Png, 32, 32, [10, 40, 160]),
+    );
+    let second = write_input_image(
+        dir.path(),
+        "chair.jpg",
+        &encoded_image(ImageFormat::Jpeg, 32, 32, [20, 40, 160]),
+    );
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
         answer(&candidate(
-            &[image_part(&encoded(image::ImageFormat::Png, 3))],
+            &[image_part(&encoded_image(
+                ImageFormat::Png,
+                32,
+                32,
+                [3, 40, 160],
+            ))],
             "STOP",
         )),
     )
@@ -214,7 +188,7 @@ async fn edit_sends_each_input_image_inline() {
         &[("image_size", "2K"), ("aspect_ratio", "4:3")],
         &[&first, &second],
     );
-    run(&gemini(&server), &req).await.0.unwrap();
+    run_call(&gemini(&server), &req, 1, None).await.0.unwrap();
 
     let sent = only_request(&server).await;
     assert_eq!(
@@ -250,16 +224,16 @@ async fn edit_sends_each_input_image_inline() {
 #[tokio::test]
 async fn text_parts_become_the_commentary_of_the_first_image() {
     let server = MockServer::start().await;
-    let png = encoded(image::ImageFormat::Png, 4);
-    let jpeg = encoded(image::ImageFormat::Jpeg, 5);
+    let png = encoded_image(ImageFormat::Png, 32, 32, [4, 40, 160]);
+    let jpeg = encoded_image(ImageFormat::Jpeg, 32, 32, [5, 40, 160]);
     let parts = [
         json!({ "text": "Here is your fox \u{1b}]0;pwned\u{7}in a boat." }),
         image_part(&png),
         json!({ "inlineData": { "mimeType": "image/jpeg", "data": encode_base64(&jpeg) } }),
         json!({ "text": "Enjoy!" }),
     ];
-    answer_all(&server, answer(&candidate(&parts, "STOP"))).await;
-    let (result, events) = run(&gemini(&server), &generate()).await;
+    answer_all_posts(&server, answer(&candidate(&parts, "STOP"))).await;
+    let (result, events) = run_call(&gemini(&server), &generate(), 1, None).await;
     let output = result.unwrap();
     assert_eq!(output.images.len(), 2);
     assert_eq!(output.images[0].format, "png");
@@ -280,7 +254,15 @@ async fn text_parts_become_the_commentary_of_the_first_image() {
 
 #[tokio::test]
 async fn usage_is_split_by_modality_with_thoughts_as_text_output() {
-    let mut body = candidate(&[image_part(&encoded(image::ImageFormat::Png, 6))], "STOP");
+    let mut body = candidate(
+        &[image_part(&encoded_image(
+            ImageFormat::Png,
+            32,
+            32,
+            [6, 40, 160],
+        ))],
+        "STOP",
+    );
     body["usageMetadata"] = json!({
         "promptTokenCount": 270,
         "candidatesTokenCount": 1300,
@@ -309,7 +291,15 @@ async fn usage_is_split_by_modality_with_thoughts_as_text_output() {
 
 #[tokio::test]
 async fn usage_without_details_counts_prompt_as_text_and_output_as_image() {
-    let mut body = candidate(&[image_part(&encoded(image::ImageFormat::Png, 7))], "STOP");
+    let mut body = candidate(
+        &[image_part(&encoded_image(
+            ImageFormat::Png,
+            32,
+            32,
+            [7, 40, 160],
+        ))],
+        "STOP",
+    );
     body["usageMetadata"] = json!({
         "promptTokenCount": 9,
         "candidatesTokenCount": 1290,
@@ -466,16 +456,16 @@ async fn an_answer_with_no_candidates_and_no_reason_is_a_bad_response() {
 
 #[tokio::test]
 async fn thought_images_are_previews_not_results() {
-    let draft = encoded(image::ImageFormat::Png, 8);
-    let final_png = encoded(image::ImageFormat::Png, 9);
+    let draft = encoded_image(ImageFormat::Png, 32, 32, [8, 40, 160]);
+    let final_png = encoded_image(ImageFormat::Png, 32, 32, [9, 40, 160]);
     let parts = [
         json!({ "text": "planning the composition", "thought": true }),
         json!({ "inlineData": { "mimeType": "image/png", "data": encode_base64(&draft) }, "thought": true }),
         image_part(&final_png),
     ];
     let server = MockServer::start().await;
-    answer_all(&server, answer(&candidate(&parts, "STOP"))).await;
-    let (result, events) = run(&gemini(&server), &generate()).await;
+    answer_all_posts(&server, answer(&candidate(&parts, "STOP"))).await;
+    let (result, events) = run_call(&gemini(&server), &generate(), 1, None).await;
     let output = result.unwrap();
     assert_eq!(output.images.len(), 1);
     assert_eq!(output.images[0].bytes, final_png);

@@ -2,8 +2,10 @@
 //! requests of every operation, the answers it understands (base64, links,
 //! streams) and every way a call can fail.
 
+mod common;
+
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use image::{ImageFormat, Rgba, RgbaImage};
@@ -12,11 +14,13 @@ use tintype::catalog::{Catalog, Draft, Usage, ValidRequest, input, text_params};
 use tintype::config::ApiKey;
 use tintype::providers::http::{Connection, Limits};
 use tintype::providers::openai::OpenAi;
-use tintype::providers::{
-    Call, CallOutput, Charged, ErrorClass, Progress, Provider, ProviderError,
-};
+use tintype::providers::{Charged, ErrorClass, Progress, ProviderError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use common::{
+    FormPart, fast_limits, mount_post, multipart_parts, only_request, run_call, write_input_image,
+};
 
 const KEY: &str = "sk-test-openai-0123456789abcdef";
 const BODY_CAP: u64 = 64 * 1024;
@@ -24,13 +28,9 @@ const BODY_CAP: u64 = 64 * 1024;
 // ---------------------------------------------------------------------------
 // Helpers
 
+/// A small body cap, to test the refusal of bigger answers.
 fn limits() -> Limits {
-    Limits {
-        max_body_bytes: BODY_CAP,
-        connect_timeout: Duration::from_secs(1),
-        request_timeout: Duration::from_secs(5),
-        ..Limits::default()
-    }
+    fast_limits(BODY_CAP, Duration::from_secs(1))
 }
 
 fn provider(server: &MockServer, limits: Limits) -> OpenAi {
@@ -55,18 +55,13 @@ fn picture(width: u32, height: u32, shade: u8, format: ImageFormat) -> Vec<u8> {
     bytes.into_inner()
 }
 
+/// A PNG [`picture`]: unlike `common::png`, with a transparent corner.
 fn png(width: u32, height: u32, shade: u8) -> Vec<u8> {
     picture(width, height, shade, ImageFormat::Png)
 }
 
 fn b64(bytes: &[u8]) -> String {
     tintype::providers::http::encode_base64(bytes)
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let file = dir.join(name);
-    std::fs::write(&file, bytes).unwrap();
-    file
 }
 
 struct Ask<'a> {
@@ -111,44 +106,13 @@ impl<'a> Ask<'a> {
     }
 }
 
-async fn run(
-    openai: &OpenAi,
-    request: &ValidRequest,
-    n: u32,
-) -> (Result<CallOutput, ProviderError>, Vec<Progress>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let call = Call {
-        request,
-        index: 0,
-        n,
-        seed: None,
-    };
-    let result = openai.call(call, &tx).await;
-    drop(tx);
-    let mut events = Vec::new();
-    while let Some(event) = rx.recv().await {
-        events.push(event);
-    }
-    (result, events)
-}
-
-async fn mount(server: &MockServer, route: &str, answer: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(answer)
-        .mount(server)
-        .await;
-}
-
 fn json_answer(body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
 
-/// The only request the server received, checked for method, path and key.
-async fn only_request(server: &MockServer, route: &str) -> wiremock::Request {
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1, "one request");
-    let request = requests.into_iter().next().unwrap();
+/// The only request the server received, checked to be a POST to `route` with the key.
+async fn only_request_to(server: &MockServer, route: &str) -> wiremock::Request {
+    let request = only_request(server).await;
     assert_eq!(request.method.as_str(), "POST");
     assert_eq!(request.url.path(), route);
     assert_eq!(
@@ -156,80 +120,6 @@ async fn only_request(server: &MockServer, route: &str) -> wiremock::Request {
         format!("Bearer {KEY}")
     );
     request
-}
-
-#[derive(Debug, PartialEq)]
-struct FormPart {
-    name: String,
-    filename: Option<String>,
-    content_type: Option<String>,
-    bytes: Vec<u8>,
-}
-
-impl FormPart {
-    fn text(name: &str, value: &str) -> FormPart {
-        FormPart {
-            name: name.into(),
-            filename: None,
-            content_type: None,
-            bytes: value.as_bytes().to_vec(),
-        }
-    }
-
-    fn file(name: &str, filename: &str, content_type: &str, bytes: Vec<u8>) -> FormPart {
-        FormPart {
-            name: name.into(),
-            filename: Some(filename.into()),
-            content_type: Some(content_type.into()),
-            bytes,
-        }
-    }
-}
-
-/// Splits a `multipart/form-data` body into its parts, in order.
-fn form_parts(request: &wiremock::Request) -> Vec<FormPart> {
-    let content_type = request.headers["content-type"].to_str().unwrap();
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .expect("a multipart boundary")
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}").into_bytes();
-    let body = &request.body;
-    let mut starts = Vec::new();
-    let mut at = 0;
-    while let Some(found) = find(&body[at..], &delimiter) {
-        starts.push(at + found);
-        at += found + delimiter.len();
-    }
-    let mut parts = Vec::new();
-    for pair in starts.windows(2) {
-        let raw = &body[pair[0] + delimiter.len() + 2..pair[1] - 2];
-        let split = find(raw, b"\r\n\r\n").expect("part headers end");
-        let headers = String::from_utf8_lossy(&raw[..split]).to_string();
-        let header_value = |name: &str, key: &str| -> Option<String> {
-            let line = headers
-                .lines()
-                .find(|l| l.to_ascii_lowercase().starts_with(name))?;
-            if key.is_empty() {
-                return Some(line.split_once(':')?.1.trim().to_string());
-            }
-            let start = line.find(&format!("{key}=\""))? + key.len() + 2;
-            let end = line[start..].find('"')? + start;
-            Some(line[start..end].to_string())
-        };
-        parts.push(FormPart {
-            name: header_value("content-disposition", "name").unwrap(),
-            filename: header_value("content-disposition", "filename"),
-            content_type: header_value("content-type", ""),
-            bytes: raw[split + 4..].to_vec(),
-        });
-    }
-    parts
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn decoded_size(bytes: &[u8]) -> (u32, u32) {
@@ -261,10 +151,10 @@ fn no_remote_ids(events: &[Progress]) {
 /// The error of a gpt-image-1 generation answered with `answer`.
 async fn generation_error(answer: ResponseTemplate, limits: Limits) -> ProviderError {
     let server = MockServer::start().await;
-    mount(&server, "/v1/images/generations", answer).await;
+    mount_post(&server, "/v1/images/generations", answer).await;
     let openai = provider(&server, limits);
     let request = Ask::generate("openai/gpt-image-1", &[]).request();
-    let error = run(&openai, &request, 1).await.0.unwrap_err();
+    let error = run_call(&openai, &request, 1, None).await.0.unwrap_err();
     assert!(!error.message.contains(KEY), "the key stays out of errors");
     assert!(!error.explain().contains(KEY));
     error
@@ -298,7 +188,7 @@ fn stream_answer(body: String) -> ResponseTemplate {
 async fn generate_for_a_gpt_image_model_sends_the_given_params_and_returns_tokens() {
     let server = MockServer::start().await;
     let webp = picture(8, 8, 10, ImageFormat::WebP);
-    mount(
+    mount_post(
         &server,
         "/v1/images/generations",
         json_answer(&json!({
@@ -326,10 +216,10 @@ async fn generate_for_a_gpt_image_model_sends_the_given_params_and_returns_token
         ],
     )
     .request();
-    let (result, events) = run(&openai, &request, 3).await;
+    let (result, events) = run_call(&openai, &request, 3, None).await;
     let output = result.unwrap();
 
-    let sent = only_request(&server, "/v1/images/generations").await;
+    let sent = only_request_to(&server, "/v1/images/generations").await;
     assert!(
         sent.headers["content-type"]
             .to_str()
@@ -378,7 +268,7 @@ async fn generate_for_a_gpt_image_model_sends_the_given_params_and_returns_token
 async fn generate_for_dall_e_3_asks_for_base64_without_a_count_and_keeps_the_revised_prompt() {
     let server = MockServer::start().await;
     let image = png(16, 16, 40);
-    mount(
+    mount_post(
         &server,
         "/v1/images/generations",
         json_answer(&json!({
@@ -400,10 +290,10 @@ async fn generate_for_dall_e_3_asks_for_base64_without_a_count_and_keeps_the_rev
         ],
     )
     .request();
-    let (result, events) = run(&openai, &request, 1).await;
+    let (result, events) = run_call(&openai, &request, 1, None).await;
     let output = result.unwrap();
 
-    let sent = only_request(&server, "/v1/images/generations").await;
+    let sent = only_request_to(&server, "/v1/images/generations").await;
     assert_eq!(
         sent.body_json::<Value>().unwrap(),
         json!({
@@ -438,15 +328,15 @@ async fn edit_for_gpt_image_1_sends_two_images_a_mask_and_input_fidelity() {
         prompt: Some("put a hat on the cat"),
         params: &[("input_fidelity", "high"), ("n", "2")],
         inputs: vec![
-            write(dir.path(), "cat.png", &first),
-            write(dir.path(), "hat.jpg", &second),
+            write_input_image(dir.path(), "cat.png", &first),
+            write_input_image(dir.path(), "hat.jpg", &second),
         ],
-        mask: Some(write(dir.path(), "mask.png", &mask)),
+        mask: Some(write_input_image(dir.path(), "mask.png", &mask)),
     };
     let request = ask.request();
     let server = MockServer::start().await;
     let out = png(8, 8, 99);
-    mount(
+    mount_post(
         &server,
         "/v1/images/edits",
         json_answer(&json!({
@@ -460,10 +350,10 @@ async fn edit_for_gpt_image_1_sends_two_images_a_mask_and_input_fidelity() {
     )
     .await;
     let openai = provider(&server, limits());
-    let (result, _) = run(&openai, &request, 2).await;
+    let (result, _) = run_call(&openai, &request, 2, None).await;
     let output = result.unwrap();
 
-    let sent = only_request(&server, "/v1/images/edits").await;
+    let sent = only_request_to(&server, "/v1/images/edits").await;
     assert!(
         sent.headers["content-type"]
             .to_str()
@@ -471,7 +361,7 @@ async fn edit_for_gpt_image_1_sends_two_images_a_mask_and_input_fidelity() {
             .starts_with("multipart/form-data; boundary=")
     );
     assert_eq!(
-        form_parts(&sent),
+        multipart_parts(&sent),
         vec![
             FormPart::file("image[]", "cat.png", "image/png", first),
             FormPart::file("image[]", "hat.jpg", "image/jpeg", second),
@@ -504,24 +394,24 @@ async fn edit_for_dall_e_2_sends_a_single_image_field() {
         operation: "edit",
         prompt: Some("make it winter"),
         params: &[("size", "512x512")],
-        inputs: vec![write(dir.path(), "square.png", &square)],
+        inputs: vec![write_input_image(dir.path(), "square.png", &square)],
         mask: None,
     };
     let request = ask.request();
     let server = MockServer::start().await;
     let out = png(8, 8, 5);
-    mount(
+    mount_post(
         &server,
         "/v1/images/edits",
         json_answer(&json!({"created": 1, "data": [{"b64_json": b64(&out)}]})),
     )
     .await;
     let openai = provider(&server, limits());
-    let output = run(&openai, &request, 1).await.0.unwrap();
+    let output = run_call(&openai, &request, 1, None).await.0.unwrap();
 
-    let sent = only_request(&server, "/v1/images/edits").await;
+    let sent = only_request_to(&server, "/v1/images/edits").await;
     assert_eq!(
-        form_parts(&sent),
+        multipart_parts(&sent),
         vec![
             FormPart::file("image", "square.png", "image/png", square),
             FormPart::text("model", "dall-e-2"),
@@ -544,13 +434,13 @@ async fn variation_sends_the_image_without_a_prompt() {
         operation: "variation",
         prompt: None,
         params: &[("size", "256x256"), ("n", "2")],
-        inputs: vec![write(dir.path(), "source.png", &square)],
+        inputs: vec![write_input_image(dir.path(), "source.png", &square)],
         mask: None,
     };
     let request = ask.request();
     let server = MockServer::start().await;
     let out = png(8, 8, 11);
-    mount(
+    mount_post(
         &server,
         "/v1/images/variations",
         json_answer(
@@ -559,11 +449,11 @@ async fn variation_sends_the_image_without_a_prompt() {
     )
     .await;
     let openai = provider(&server, limits());
-    let output = run(&openai, &request, 2).await.0.unwrap();
+    let output = run_call(&openai, &request, 2, None).await.0.unwrap();
 
-    let sent = only_request(&server, "/v1/images/variations").await;
+    let sent = only_request_to(&server, "/v1/images/variations").await;
     assert_eq!(
-        form_parts(&sent),
+        multipart_parts(&sent),
         vec![
             FormPart::file("image", "source.png", "image/png", square),
             FormPart::text("model", "dall-e-2"),
@@ -585,7 +475,7 @@ async fn url_outputs_are_downloaded_at_once_and_the_key_stays_home() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(image.clone(), "image/png"))
         .mount(&cdn)
         .await;
-    mount(
+    mount_post(
         &api,
         "/v1/images/generations",
         json_answer(&json!({
@@ -596,7 +486,7 @@ async fn url_outputs_are_downloaded_at_once_and_the_key_stays_home() {
     .await;
     let openai = provider(&api, limits());
     let request = Ask::generate("openai/dall-e-2", &[]).request();
-    let output = run(&openai, &request, 1).await.0.unwrap();
+    let output = run_call(&openai, &request, 1, None).await.0.unwrap();
     assert_eq!(output.images[0].bytes, image);
     assert_eq!(output.images[0].format, "png");
     let fetched = cdn.received_requests().await.unwrap();
@@ -633,17 +523,17 @@ async fn a_stream_forwards_partials_in_order_then_returns_the_final_image_and_us
                              "input_tokens_details": {"text_tokens": 12, "image_tokens": 0}}}),
         ),
     ]);
-    mount(&server, "/v1/images/generations", stream_answer(body)).await;
+    mount_post(&server, "/v1/images/generations", stream_answer(body)).await;
     let openai = provider(&server, limits());
     let request = Ask::generate(
         "openai/gpt-image-1",
         &[("stream", "true"), ("partial_images", "2")],
     )
     .request();
-    let (result, events) = run(&openai, &request, 1).await;
+    let (result, events) = run_call(&openai, &request, 1, None).await;
     let output = result.unwrap();
 
-    let sent = only_request(&server, "/v1/images/generations").await;
+    let sent = only_request_to(&server, "/v1/images/generations").await;
     assert_eq!(
         sent.body_json::<Value>().unwrap(),
         json!({
@@ -678,7 +568,7 @@ async fn an_edit_stream_named_only_by_type_is_understood() {
         operation: "edit",
         prompt: Some("add snow"),
         params: &[("stream", "true"), ("partial_images", "1")],
-        inputs: vec![write(dir.path(), "in.png", &png(16, 16, 4))],
+        inputs: vec![write_input_image(dir.path(), "in.png", &png(16, 16, 4))],
         mask: None,
     };
     let request = ask.request();
@@ -699,11 +589,11 @@ async fn an_edit_stream_named_only_by_type_is_understood() {
         ),
     ]);
     body.truncate(body.len() - 2);
-    mount(&server, "/v1/images/edits", stream_answer(body)).await;
+    mount_post(&server, "/v1/images/edits", stream_answer(body)).await;
     let openai = provider(&server, limits());
-    let (result, events) = run(&openai, &request, 1).await;
+    let (result, events) = run_call(&openai, &request, 1, None).await;
     let output = result.unwrap();
-    let parts = form_parts(&only_request(&server, "/v1/images/edits").await);
+    let parts = multipart_parts(&only_request_to(&server, "/v1/images/edits").await);
     assert!(parts.contains(&FormPart::text("stream", "true")));
     assert!(parts.contains(&FormPart::text("partial_images", "1")));
     assert_eq!(partials(&events), vec![(0, 0, (4, 4))]);
@@ -727,14 +617,14 @@ async fn a_stream_that_ends_early_is_an_unknown_outcome() {
                "partial_image_index": 0}),
     )]);
     let server = MockServer::start().await;
-    mount(&server, "/v1/images/generations", stream_answer(body)).await;
+    mount_post(&server, "/v1/images/generations", stream_answer(body)).await;
     let openai = provider(&server, limits());
     let request = Ask::generate(
         "openai/gpt-image-1",
         &[("stream", "true"), ("partial_images", "2")],
     )
     .request();
-    let (result, events) = run(&openai, &request, 1).await;
+    let (result, events) = run_call(&openai, &request, 1, None).await;
     let error = result.unwrap_err();
     assert_eq!(error.class, ErrorClass::UnknownOutcome);
     assert_eq!(error.charged, Charged::Maybe);
@@ -756,10 +646,10 @@ async fn a_stream_cut_off_in_the_middle_of_the_final_event_is_an_unknown_outcome
     )]);
     body.truncate(body.len() / 2);
     let server = MockServer::start().await;
-    mount(&server, "/v1/images/generations", stream_answer(body)).await;
+    mount_post(&server, "/v1/images/generations", stream_answer(body)).await;
     let openai = provider(&server, limits());
     let request = Ask::generate("openai/gpt-image-1", &[("stream", "true")]).request();
-    let error = run(&openai, &request, 1).await.0.unwrap_err();
+    let error = run_call(&openai, &request, 1, None).await.0.unwrap_err();
     assert_eq!(error.class, ErrorClass::UnknownOutcome);
     assert_eq!(error.charged, Charged::Maybe);
     assert!(error.message.contains("cut off"), "{}", error.message);
@@ -779,14 +669,14 @@ async fn a_garbled_preview_is_skipped_and_the_final_image_kept() {
         ),
     ]);
     let server = MockServer::start().await;
-    mount(&server, "/v1/images/generations", stream_answer(body)).await;
+    mount_post(&server, "/v1/images/generations", stream_answer(body)).await;
     let openai = provider(&server, limits());
     let request = Ask::generate(
         "openai/gpt-image-1",
         &[("stream", "true"), ("partial_images", "1")],
     )
     .request();
-    let (result, events) = run(&openai, &request, 1).await;
+    let (result, events) = run_call(&openai, &request, 1, None).await;
     assert_eq!(result.unwrap().images[0].bytes, final_image);
     assert!(partials(&events).is_empty());
     assert!(
@@ -804,10 +694,10 @@ async fn an_error_event_in_a_stream_is_classified_by_its_message() {
                "code": "moderation_blocked", "message": "Your request was rejected by the safety system."}}),
     )]);
     let server = MockServer::start().await;
-    mount(&server, "/v1/images/generations", stream_answer(body)).await;
+    mount_post(&server, "/v1/images/generations", stream_answer(body)).await;
     let openai = provider(&server, limits());
     let request = Ask::generate("openai/gpt-image-1", &[("stream", "true")]).request();
-    let error = run(&openai, &request, 1).await.0.unwrap_err();
+    let error = run_call(&openai, &request, 1, None).await.0.unwrap_err();
     assert_eq!(error.class, ErrorClass::Moderation);
     assert_eq!(error.charged, Charged::No);
     assert!(
@@ -820,7 +710,7 @@ async fn an_error_event_in_a_stream_is_classified_by_its_message() {
 #[tokio::test]
 async fn an_error_answer_to_a_stream_request_is_an_ordinary_json_error() {
     let server = MockServer::start().await;
-    mount(
+    mount_post(
         &server,
         "/v1/images/generations",
         ResponseTemplate::new(400).set_body_json(openai_error(
@@ -832,7 +722,7 @@ async fn an_error_answer_to_a_stream_request_is_an_ordinary_json_error() {
     .await;
     let openai = provider(&server, limits());
     let request = Ask::generate("openai/gpt-image-1", &[("stream", "true")]).request();
-    let error = run(&openai, &request, 1).await.0.unwrap_err();
+    let error = run_call(&openai, &request, 1, None).await.0.unwrap_err();
     assert_eq!(error.class, ErrorClass::InvalidRequest);
     assert!(error.message.contains("Invalid value for partial_images"));
 }

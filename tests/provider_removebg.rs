@@ -1,38 +1,26 @@
 //! The remove.bg client against a local mock: the exact multipart request,
 //! credits charged, and its refusals.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
 use tintype::catalog::{Catalog, Draft, Usage, ValidRequest, text_params};
 use tintype::config::ApiKey;
-use tintype::providers::http::{Connection, Limits};
+use tintype::providers::http::Connection;
 use tintype::providers::removebg::RemoveBg;
-use tintype::providers::{
-    Call, CallOutput, Charged, ErrorClass, Progress, Provider, ProviderError,
-};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use tintype::providers::{Charged, ErrorClass, Progress};
+use wiremock::{MockServer, ResponseTemplate};
+
+use common::{FormPart, fast_limits, mount_post, multipart_parts, png, run_call};
 
 const KEY: &str = "rbg-test-key-0123456789";
-
-fn png(width: u32, height: u32, alpha: u8) -> Vec<u8> {
-    let picture = image::RgbaImage::from_pixel(width, height, image::Rgba([200, 40, 40, alpha]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    picture
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .unwrap();
-    bytes.into_inner()
-}
+const ROUTE: &str = "/v1.0/removebg";
 
 fn provider(server: &MockServer) -> RemoveBg {
-    let limits = Limits {
-        max_body_bytes: 1 << 20,
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(5),
-        ..Limits::default()
-    };
+    let limits = fast_limits(1 << 20, Duration::from_secs(2));
     RemoveBg::new(
         Connection::new(&format!("{}/v1.0", server.uri()), ApiKey::new(KEY), limits).unwrap(),
     )
@@ -51,26 +39,6 @@ fn request(input: &Path, params: &[(&str, &str)]) -> ValidRequest {
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
-async fn run(
-    server: &MockServer,
-    request: &ValidRequest,
-) -> (Result<CallOutput, ProviderError>, Vec<Progress>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let call = Call {
-        request,
-        index: 0,
-        n: 1,
-        seed: None,
-    };
-    let result = provider(server).call(call, &tx).await;
-    drop(tx);
-    let mut events = Vec::new();
-    while let Some(event) = rx.recv().await {
-        events.push(event);
-    }
-    (result, events)
-}
-
 /// A photo to cut out, written to a temporary directory.
 fn photo() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -81,92 +49,9 @@ fn photo() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, file)
 }
 
-async fn mount(server: &MockServer, answer: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path("/v1.0/removebg"))
-        .respond_with(answer)
-        .mount(server)
-        .await;
-}
-
-/// One multipart part: its field name, file name, content type and bytes.
-#[derive(Debug, PartialEq)]
-struct Part {
-    name: String,
-    filename: Option<String>,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn quoted(header: &str, key: &str) -> Option<String> {
-    let start = header.find(&format!("{key}=\""))? + key.len() + 2;
-    let end = header[start..].find('"')? + start;
-    Some(header[start..end].to_string())
-}
-
-/// Splits a multipart/form-data body into its parts.
-fn parts(request: &Request) -> Vec<Part> {
-    let content_type = request
-        .headers
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap();
-    assert!(
-        content_type.starts_with("multipart/form-data"),
-        "{content_type}"
-    );
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .unwrap()
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}");
-    let mut rest = &request.body[..];
-    let mut found = Vec::new();
-    while let Some(at) = find(rest, delimiter.as_bytes()) {
-        rest = &rest[at + delimiter.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let head_end = find(rest, b"\r\n\r\n").unwrap();
-        let head = String::from_utf8(rest[..head_end].to_vec()).unwrap();
-        let after = &rest[head_end + 4..];
-        let body_end = find(after, format!("\r\n{delimiter}").as_bytes()).unwrap();
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
-            .unwrap();
-        found.push(Part {
-            name: quoted(disposition, "name").unwrap(),
-            filename: quoted(disposition, "filename"),
-            content_type: head
-                .lines()
-                .find(|l| l.to_ascii_lowercase().starts_with("content-type"))
-                .map(|l| l.split_once(':').unwrap().1.trim().to_string()),
-            body: after[..body_end].to_vec(),
-        });
-        rest = &after[body_end..];
-    }
-    found
-}
-
-fn field(name: &str, value: &str) -> Part {
-    Part {
-        name: name.into(),
-        filename: None,
-        content_type: None,
-        body: value.as_bytes().to_vec(),
-    }
-}
-
 fn cut_out(credits: &str) -> ResponseTemplate {
     ResponseTemplate::new(200)
-        .set_body_raw(png(40, 30, 0), "image/png")
+        .set_body_raw(png(40, 30, [200, 40, 40, 0]), "image/png")
         .insert_header("X-Credits-Charged", credits)
         .insert_header("X-Width", "40")
         .insert_header("X-Height", "30")
@@ -176,7 +61,7 @@ fn cut_out(credits: &str) -> ResponseTemplate {
 async fn sends_the_photo_and_the_given_fields_and_reads_the_credits() {
     let (_dir, file) = photo();
     let server = MockServer::start().await;
-    mount(&server, cut_out("1")).await;
+    mount_post(&server, ROUTE, cut_out("1")).await;
     let req = request(
         &file,
         &[
@@ -186,7 +71,7 @@ async fn sends_the_photo_and_the_given_fields_and_reads_the_credits() {
             ("bg_color", "81d4fa"),
         ],
     );
-    let (result, events) = run(&server, &req).await;
+    let (result, events) = run_call(&provider(&server), &req, 1, None).await;
     let output = result.unwrap();
 
     let received = server.received_requests().await.unwrap();
@@ -196,19 +81,19 @@ async fn sends_the_photo_and_the_given_fields_and_reads_the_credits() {
     assert_eq!(sent.headers.get("x-api-key").unwrap(), KEY);
     assert!(sent.headers.get("authorization").is_none());
     assert_eq!(
-        parts(sent),
+        multipart_parts(sent),
         vec![
-            Part {
+            FormPart {
                 name: "image_file".into(),
                 filename: Some("image.jpg".into()),
                 content_type: Some("image/jpeg".into()),
-                body: std::fs::read(&file).unwrap(),
+                bytes: std::fs::read(&file).unwrap(),
             },
-            field("bg_color", "81d4fa"),
-            field("crop", "true"),
-            field("size", "full"),
-            field("type", "person"),
-            field("format", "png"),
+            FormPart::text("bg_color", "81d4fa"),
+            FormPart::text("crop", "true"),
+            FormPart::text("size", "full"),
+            FormPart::text("type", "person"),
+            FormPart::text("format", "png"),
         ]
     );
 
@@ -236,13 +121,19 @@ async fn sends_the_photo_and_the_given_fields_and_reads_the_credits() {
 async fn asks_for_png_when_no_format_is_given_and_counts_quarter_credits() {
     let (_dir, file) = photo();
     let server = MockServer::start().await;
-    mount(&server, cut_out("0.25")).await;
+    mount_post(&server, ROUTE, cut_out("0.25")).await;
     let req = request(&file, &[("size", "preview")]);
-    let output = run(&server, &req).await.0.unwrap();
+    let output = run_call(&provider(&server), &req, 1, None).await.0.unwrap();
     let received = server.received_requests().await.unwrap();
-    let names: Vec<String> = parts(&received[0]).into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = multipart_parts(&received[0])
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(names, vec!["image_file", "size", "format"]);
-    assert_eq!(parts(&received[0])[2], field("format", "png"));
+    assert_eq!(
+        multipart_parts(&received[0])[2],
+        FormPart::text("format", "png")
+    );
     assert_eq!(
         output.usage,
         Some(Usage::Credits {
@@ -255,14 +146,18 @@ async fn asks_for_png_when_no_format_is_given_and_counts_quarter_credits() {
 async fn insufficient_credits_is_its_own_class() {
     let (_dir, file) = photo();
     let server = MockServer::start().await;
-    mount(
+    mount_post(
         &server,
+        ROUTE,
         ResponseTemplate::new(402).set_body_json(
             json!({"errors": [{"title": "Insufficient credits", "code": "insufficient_credits"}]}),
         ),
     )
     .await;
-    let error = run(&server, &request(&file, &[])).await.0.unwrap_err();
+    let error = run_call(&provider(&server), &request(&file, &[]), 1, None)
+        .await
+        .0
+        .unwrap_err();
     assert_eq!(error.class, ErrorClass::InsufficientCredit);
     assert_eq!(error.charged, Charged::No);
     assert_eq!(error.status, Some(402));
@@ -277,14 +172,18 @@ async fn insufficient_credits_is_its_own_class() {
 async fn a_rate_limit_carries_retry_after() {
     let (_dir, file) = photo();
     let server = MockServer::start().await;
-    mount(
+    mount_post(
         &server,
+        ROUTE,
         ResponseTemplate::new(429)
             .set_body_json(json!({"errors": [{"title": "Rate limit exceeded", "code": "rate_limit_exceeded"}]}))
             .insert_header("Retry-After", "12"),
     )
     .await;
-    let error = run(&server, &request(&file, &[])).await.0.unwrap_err();
+    let error = run_call(&provider(&server), &request(&file, &[]), 1, None)
+        .await
+        .0
+        .unwrap_err();
     assert_eq!(error.class, ErrorClass::RateLimited);
     assert_eq!(error.charged, Charged::No);
     assert_eq!(error.retry_after, Some(Duration::from_secs(12)));
@@ -299,15 +198,19 @@ async fn a_rate_limit_carries_retry_after() {
 async fn an_unknown_foreground_is_an_invalid_request() {
     let (_dir, file) = photo();
     let server = MockServer::start().await;
-    mount(
+    mount_post(
         &server,
+        ROUTE,
         ResponseTemplate::new(400).set_body_json(json!({"errors": [{
             "title": "Could not identify foreground in image. For details and recommendations see https://www.remove.bg/supported-images.",
             "code": "unknown_foreground"
         }]})),
     )
     .await;
-    let error = run(&server, &request(&file, &[])).await.0.unwrap_err();
+    let error = run_call(&provider(&server), &request(&file, &[]), 1, None)
+        .await
+        .0
+        .unwrap_err();
     assert_eq!(error.class, ErrorClass::InvalidRequest);
     assert_eq!(error.charged, Charged::No);
     assert!(
@@ -321,14 +224,18 @@ async fn an_unknown_foreground_is_an_invalid_request() {
 async fn a_refused_key_is_an_authentication_error() {
     let (_dir, file) = photo();
     let server = MockServer::start().await;
-    mount(
+    mount_post(
         &server,
+        ROUTE,
         ResponseTemplate::new(403).set_body_json(
             json!({"errors": [{"title": "API Key invalid", "code": "auth_failed"}]}),
         ),
     )
     .await;
-    let error = run(&server, &request(&file, &[])).await.0.unwrap_err();
+    let error = run_call(&provider(&server), &request(&file, &[]), 1, None)
+        .await
+        .0
+        .unwrap_err();
     assert_eq!(error.class, ErrorClass::Authentication);
     assert!(
         error.message.contains("API Key invalid") && !error.message.contains(KEY),
@@ -345,8 +252,11 @@ async fn a_200_that_is_not_an_image_is_a_bad_response() {
             .set_body_raw("<html><body>maintenance</body></html>", "text/html")
     };
     let server = MockServer::start().await;
-    mount(&server, page()).await;
-    let error = run(&server, &request(&file, &[])).await.0.unwrap_err();
+    mount_post(&server, ROUTE, page()).await;
+    let error = run_call(&provider(&server), &request(&file, &[]), 1, None)
+        .await
+        .0
+        .unwrap_err();
     assert_eq!(error.class, ErrorClass::BadResponse);
     assert_eq!(error.charged, Charged::Maybe);
     assert!(
@@ -356,8 +266,16 @@ async fn a_200_that_is_not_an_image_is_a_bad_response() {
     );
 
     let billed = MockServer::start().await;
-    mount(&billed, page().insert_header("X-Credits-Charged", "1")).await;
-    let error = run(&billed, &request(&file, &[])).await.0.unwrap_err();
+    mount_post(
+        &billed,
+        ROUTE,
+        page().insert_header("X-Credits-Charged", "1"),
+    )
+    .await;
+    let error = run_call(&provider(&billed), &request(&file, &[]), 1, None)
+        .await
+        .0
+        .unwrap_err();
     assert_eq!(error.class, ErrorClass::BadResponse);
     assert_eq!(
         error.charged,

@@ -2,6 +2,8 @@
 //! requests for each catalog model, polling to the end, output downloads,
 //! usage, resume and cancel, and every fault the brief lists.
 
+mod common;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -11,26 +13,24 @@ use tintype::catalog::{Catalog, Draft, Usage, ValidRequest, text_params};
 use tintype::config::ApiKey;
 use tintype::providers::http::{Connection, Limits};
 use tintype::providers::replicate::Replicate;
-use tintype::providers::{
-    Call, CallOutput, Charged, ErrorClass, Progress, Provider, ProviderError,
-};
+use tintype::providers::{Call, Charged, ErrorClass, Progress, Provider, ProviderError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use common::{fast_limits, mount_post, png, run_call};
 
 const KEY: &str = "r8_test_key_0123456789abcdef";
 const SDXL_VERSION: &str = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc";
 const ID: &str = "gm3qorzdhgbfurvjtvhg6dckhu";
 
+/// Fast limits with quick polls that give up after 2 s.
 fn limits() -> Limits {
     Limits {
-        max_body_bytes: 1 << 20,
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(5),
         poll_first: Duration::from_millis(10),
         poll_growth_tenths: 15,
         poll_max: Duration::from_millis(40),
         poll_deadline: Duration::from_secs(2),
-        ..Limits::default()
+        ..fast_limits(1 << 20, Duration::from_secs(2))
     }
 }
 
@@ -40,15 +40,6 @@ fn connection(server: &MockServer, limits: Limits) -> Connection {
 
 fn replicate(server: &MockServer) -> Replicate {
     Replicate::new(connection(server, limits()))
-}
-
-fn png(width: u32, height: u32, shade: u8) -> Vec<u8> {
-    let picture = image::RgbaImage::from_pixel(width, height, image::Rgba([shade, 90, 200, 255]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    picture
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .unwrap();
-    bytes.into_inner()
 }
 
 fn data_url(mime: &str, bytes: &[u8]) -> String {
@@ -74,28 +65,6 @@ fn request(model: &str, params: &[(&str, &str)], inputs: &[&Path]) -> ValidReque
         .unwrap()
         .validate(&draft)
         .unwrap_or_else(|e| panic!("{model}: {e:?}"))
-}
-
-async fn run(
-    provider: &Replicate,
-    request: &ValidRequest,
-    n: u32,
-    seed: Option<u64>,
-) -> (Result<CallOutput, ProviderError>, Vec<Progress>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let call = Call {
-        request,
-        index: 0,
-        n,
-        seed,
-    };
-    let result = provider.call(call, &tx).await;
-    drop(tx);
-    let mut events = Vec::new();
-    while let Some(event) = rx.recv().await {
-        events.push(event);
-    }
-    (result, events)
 }
 
 fn prediction(status: &str, extra: &Value) -> Value {
@@ -149,14 +118,6 @@ fn json_answer(status: u16, body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(body)
 }
 
-async fn mount_create(server: &MockServer, route: &str, answer: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(answer)
-        .mount(server)
-        .await;
-}
-
 async fn mount_polls(server: &MockServer, answers: Vec<ResponseTemplate>) {
     Mock::given(method("GET"))
         .and(path(format!("/v1/predictions/{ID}")))
@@ -199,9 +160,9 @@ fn done_with(outputs: &Value) -> Value {
 async fn flux_schnell_is_created_by_model_name_with_count_and_seed() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    let image = png(8, 8, 1);
+    let image = png(8, 8, [1, 90, 200, 255]);
     let outputs = json!([data_url("image/png", &image), data_url("image/png", &image)]);
-    mount_create(&server, route, json_answer(201, &done_with(&outputs))).await;
+    mount_post(&server, route, json_answer(201, &done_with(&outputs))).await;
     let req = request(
         "replicate/black-forest-labs/flux-schnell",
         &[
@@ -211,7 +172,7 @@ async fn flux_schnell_is_created_by_model_name_with_count_and_seed() {
         ],
         &[],
     );
-    let (result, events) = run(&replicate(&server), &req, 2, Some(42)).await;
+    let (result, events) = run_call(&replicate(&server), &req, 2, Some(42)).await;
     let output = result.unwrap();
     assert_eq!(
         created_body(&server, route).await,
@@ -237,8 +198,8 @@ async fn flux_schnell_is_created_by_model_name_with_count_and_seed() {
 async fn flux_pro_takes_no_count_and_sends_custom_sizes() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-1.1-pro/predictions";
-    let outputs = json!(data_url("image/png", &png(4, 4, 2)));
-    mount_create(&server, route, json_answer(201, &done_with(&outputs))).await;
+    let outputs = json!(data_url("image/png", &png(4, 4, [2, 90, 200, 255])));
+    mount_post(&server, route, json_answer(201, &done_with(&outputs))).await;
     let req = request(
         "replicate/black-forest-labs/flux-1.1-pro",
         &[
@@ -249,7 +210,10 @@ async fn flux_pro_takes_no_count_and_sends_custom_sizes() {
         ],
         &[],
     );
-    let output = run(&replicate(&server), &req, 1, Some(7)).await.0.unwrap();
+    let output = run_call(&replicate(&server), &req, 1, Some(7))
+        .await
+        .0
+        .unwrap();
     assert_eq!(
         created_body(&server, route).await,
         json!({"input": {
@@ -268,13 +232,13 @@ async fn flux_pro_takes_no_count_and_sends_custom_sizes() {
 async fn sdxl_is_created_by_version_with_width_height_and_billed_by_seconds() {
     let server = MockServer::start().await;
     let route = "/v1/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
     )
     .await;
-    let image = png(16, 16, 3);
+    let image = png(16, 16, [3, 90, 200, 255]);
     mount_polls(
         &server,
         vec![json_answer(
@@ -299,7 +263,10 @@ async fn sdxl_is_created_by_version_with_width_height_and_billed_by_seconds() {
         ],
         &[],
     );
-    let output = run(&replicate(&server), &req, 1, Some(3)).await.0.unwrap();
+    let output = run_call(&replicate(&server), &req, 1, Some(3))
+        .await
+        .0
+        .unwrap();
     assert_eq!(
         created_body(&server, route).await,
         json!({
@@ -324,21 +291,24 @@ async fn sdxl_is_created_by_version_with_width_height_and_billed_by_seconds() {
 async fn qwen_edit_sends_its_images_as_an_array_of_data_urls() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("subject.png");
-    std::fs::write(&first, png(32, 24, 4)).unwrap();
+    std::fs::write(&first, png(32, 24, [4, 90, 200, 255])).unwrap();
     let second = dir.path().join("style.jpg");
     image::RgbImage::from_pixel(20, 20, image::Rgb([10, 200, 30]))
         .save(&second)
         .unwrap();
     let server = MockServer::start().await;
     let route = "/v1/models/qwen/qwen-image-edit-plus/predictions";
-    let outputs = json!([data_url("image/png", &png(4, 4, 5))]);
-    mount_create(&server, route, json_answer(201, &done_with(&outputs))).await;
+    let outputs = json!([data_url("image/png", &png(4, 4, [5, 90, 200, 255]))]);
+    mount_post(&server, route, json_answer(201, &done_with(&outputs))).await;
     let req = request(
         "replicate/qwen/qwen-image-edit-plus",
         &[("aspect_ratio", "1:1")],
         &[&first, &second],
     );
-    run(&replicate(&server), &req, 1, Some(11)).await.0.unwrap();
+    run_call(&replicate(&server), &req, 1, Some(11))
+        .await
+        .0
+        .unwrap();
     let expected_images = json!([
         data_url("image/png", &std::fs::read(&first).unwrap()),
         data_url("image/jpeg", &std::fs::read(&second).unwrap()),
@@ -360,7 +330,7 @@ async fn polls_through_starting_and_processing_then_downloads_without_the_key() 
     let server = MockServer::start().await;
     let cdn = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
@@ -389,7 +359,7 @@ async fn polls_through_starting_and_processing_then_downloads_without_the_key() 
         ],
     )
     .await;
-    let (one, two) = (png(8, 8, 10), png(8, 8, 20));
+    let (one, two) = (png(8, 8, [10, 90, 200, 255]), png(8, 8, [20, 90, 200, 255]));
     for (file, bytes) in [("/out/1.webp", &one), ("/out/2.webp", &two)] {
         Mock::given(method("GET"))
             .and(path(file))
@@ -398,7 +368,7 @@ async fn polls_through_starting_and_processing_then_downloads_without_the_key() 
             .await;
     }
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let (result, events) = run(&replicate(&server), &req, 2, Some(5)).await;
+    let (result, events) = run_call(&replicate(&server), &req, 2, Some(5)).await;
     let output = result.unwrap();
     assert_eq!(output.images.len(), 2);
     assert_eq!(output.images[0].bytes, one);
@@ -450,13 +420,13 @@ async fn an_expired_output_link_is_output_lost() {
     let cdn = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
     let url = json!(format!("{}/gone.webp", cdn.uri()));
-    mount_create(&server, route, json_answer(201, &done_with(&url))).await;
+    mount_post(&server, route, json_answer(201, &done_with(&url))).await;
     Mock::given(path("/gone.webp"))
         .respond_with(ResponseTemplate::new(403))
         .mount(&cdn)
         .await;
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let error = run(&replicate(&server), &req, 1, Some(1))
+    let error = run_call(&replicate(&server), &req, 1, Some(1))
         .await
         .0
         .unwrap_err();
@@ -473,7 +443,7 @@ async fn an_expired_output_link_is_output_lost() {
 async fn a_failed_prediction_says_why() {
     let server = MockServer::start().await;
     let route = "/v1/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
@@ -488,7 +458,7 @@ async fn a_failed_prediction_says_why() {
     )
     .await;
     let req = request("replicate/stability-ai/sdxl", &[], &[]);
-    let error = run(&replicate(&server), &req, 1, Some(1))
+    let error = run_call(&replicate(&server), &req, 1, Some(1))
         .await
         .0
         .unwrap_err();
@@ -508,9 +478,9 @@ async fn an_nsfw_refusal_is_moderation() {
         "failed",
         &json!({"error": "NSFW content detected. Try running it again, or try a different prompt."}),
     );
-    mount_create(&server, route, json_answer(201, &refused)).await;
+    mount_post(&server, route, json_answer(201, &refused)).await;
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let error = run(&replicate(&server), &req, 1, Some(1))
+    let error = run_call(&replicate(&server), &req, 1, Some(1))
         .await
         .0
         .unwrap_err();
@@ -523,7 +493,7 @@ async fn an_nsfw_refusal_is_moderation() {
 async fn a_prediction_canceled_elsewhere_is_canceled() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
@@ -535,7 +505,7 @@ async fn a_prediction_canceled_elsewhere_is_canceled() {
     )
     .await;
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let error = run(&replicate(&server), &req, 1, Some(1))
+    let error = run_call(&replicate(&server), &req, 1, Some(1))
         .await
         .0
         .unwrap_err();
@@ -548,7 +518,7 @@ async fn a_prediction_canceled_elsewhere_is_canceled() {
 async fn a_prediction_stuck_starting_is_canceled_at_the_deadline() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
@@ -572,7 +542,7 @@ async fn a_prediction_stuck_starting_is_canceled_at_the_deadline() {
     let provider = Replicate::new(connection(&server, short));
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
     let started = std::time::Instant::now();
-    let error = run(&provider, &req, 1, Some(1)).await.0.unwrap_err();
+    let error = run_call(&provider, &req, 1, Some(1)).await.0.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(error.class, ErrorClass::Transient);
     assert_eq!(error.charged, Charged::No, "it never left starting");
@@ -599,7 +569,7 @@ async fn a_prediction_stuck_starting_is_canceled_at_the_deadline() {
 #[tokio::test]
 async fn resume_follows_an_existing_prediction_without_creating_one() {
     let server = MockServer::start().await;
-    let image = png(8, 8, 30);
+    let image = png(8, 8, [30, 90, 200, 255]);
     mount_polls(
         &server,
         vec![
@@ -660,9 +630,9 @@ async fn cancel_posts_to_the_prediction() {
 async fn create_error(answer: ResponseTemplate) -> ProviderError {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(&server, route, answer).await;
+    mount_post(&server, route, answer).await;
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let (result, events) = run(&replicate(&server), &req, 1, Some(1)).await;
+    let (result, events) = run_call(&replicate(&server), &req, 1, Some(1)).await;
     assert!(
         !events.iter().any(|e| matches!(e, Progress::RemoteId(_))),
         "no prediction, no remote id"
@@ -725,7 +695,7 @@ async fn a_rate_limit_carries_retry_after() {
 async fn truncated_json_while_polling_is_a_bad_response() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
@@ -737,7 +707,7 @@ async fn truncated_json_while_polling_is_a_bad_response() {
     )
     .await;
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let error = run(&replicate(&server), &req, 1, Some(1))
+    let error = run_call(&replicate(&server), &req, 1, Some(1))
         .await
         .0
         .unwrap_err();
@@ -754,11 +724,11 @@ async fn truncated_json_while_polling_is_a_bad_response() {
 async fn prefer_wait_is_opt_in_and_well_formed() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    let outputs = json!(data_url("image/png", &png(4, 4, 6)));
-    mount_create(&server, route, json_answer(201, &done_with(&outputs))).await;
+    let outputs = json!(data_url("image/png", &png(4, 4, [6, 90, 200, 255])));
+    mount_post(&server, route, json_answer(201, &done_with(&outputs))).await;
     let provider = Replicate::with_prefer_wait(connection(&server, limits()), 200);
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    run(&provider, &req, 1, Some(1)).await.0.unwrap();
+    run_call(&provider, &req, 1, Some(1)).await.0.unwrap();
     let creates = requests_to(&server, "POST", route).await;
     assert_eq!(creates[0].headers.get("prefer").unwrap(), "wait=60");
     assert!(
@@ -773,7 +743,7 @@ async fn prefer_wait_is_opt_in_and_well_formed() {
 async fn a_running_prediction_past_the_deadline_may_be_charged_and_says_if_cancel_failed() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
@@ -795,7 +765,7 @@ async fn a_running_prediction_past_the_deadline_may_be_charged_and_says_if_cance
     };
     let provider = Replicate::new(connection(&server, short));
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let error = run(&provider, &req, 1, Some(1)).await.0.unwrap_err();
+    let error = run_call(&provider, &req, 1, Some(1)).await.0.unwrap_err();
     assert_eq!(error.class, ErrorClass::Transient);
     assert_eq!(error.charged, Charged::Maybe, "a worker had picked it up");
     assert!(
@@ -810,13 +780,13 @@ async fn a_running_prediction_past_the_deadline_may_be_charged_and_says_if_cance
 async fn a_passing_fault_while_polling_is_retried() {
     let server = MockServer::start().await;
     let route = "/v1/models/black-forest-labs/flux-schnell/predictions";
-    mount_create(
+    mount_post(
         &server,
         route,
         json_answer(201, &prediction("starting", &json!({}))),
     )
     .await;
-    let image = png(8, 8, 40);
+    let image = png(8, 8, [40, 90, 200, 255]);
     mount_polls(
         &server,
         vec![
@@ -826,6 +796,9 @@ async fn a_passing_fault_while_polling_is_retried() {
     )
     .await;
     let req = request("replicate/black-forest-labs/flux-schnell", &[], &[]);
-    let output = run(&replicate(&server), &req, 1, Some(1)).await.0.unwrap();
+    let output = run_call(&replicate(&server), &req, 1, Some(1))
+        .await
+        .0
+        .unwrap();
     assert_eq!(output.images[0].bytes, image);
 }

@@ -2,49 +2,39 @@
 //! multipart forms, the image answers and their headers, every error the
 //! spec lists, and async creative upscales (poll, deadline, resume).
 
-use std::io::Cursor;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Duration;
 
+use image::ImageFormat;
 use tintype::catalog::{Catalog, Draft, Usage, ValidRequest, input, text_params};
 use tintype::config::ApiKey;
 use tintype::providers::http::{Connection, Limits};
 use tintype::providers::stability::Stability;
-use tintype::providers::{
-    Call, CallOutput, Charged, ErrorClass, Progress, Provider, ProviderError,
-};
+use tintype::providers::{Call, Charged, ErrorClass, Progress, Provider, ProviderError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use common::{
+    FormPart, answer_all_posts, encoded_image, fast_limits, multipart_parts, only_request,
+    run_call, write_input_image,
+};
 
 const KEY: &str = "sk-stability-test-0123456789";
 const JOB: &str = "a6dc6c6e20acda010fe14d71f180658f2896ed9b4ec25aa99a6ff06c796987c4";
 
+/// Fast limits with quick result polls that give up after 5 s.
 fn limits() -> Limits {
     Limits {
-        max_body_bytes: 1 << 20,
-        request_timeout: Duration::from_secs(5),
         poll_deadline: Duration::from_secs(5),
         stability_poll: Duration::from_millis(10),
-        ..Limits::default()
+        ..fast_limits(1 << 20, Limits::default().connect_timeout)
     }
 }
 
 fn stability(server: &MockServer, limits: Limits) -> Stability {
     Stability::new(Connection::new(&server.uri(), ApiKey::new(KEY), limits).unwrap())
-}
-
-/// A small real image, encoded as `format`.
-fn encoded(format: image::ImageFormat, shade: u8) -> Vec<u8> {
-    let picture = image::RgbImage::from_pixel(64, 64, image::Rgb([shade, 90, 200]));
-    let mut bytes = Cursor::new(Vec::new());
-    picture.write_to(&mut bytes, format).unwrap();
-    bytes.into_inner()
-}
-
-fn write_png(dir: &Path, name: &str, shade: u8) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, encoded(image::ImageFormat::Png, shade)).unwrap();
-    path
 }
 
 struct Ask<'a> {
@@ -88,27 +78,6 @@ fn request(ask: &Ask<'_>) -> ValidRequest {
         .unwrap_or_else(|e| panic!("{} should validate: {e:?}", ask.model))
 }
 
-async fn run(
-    provider: &Stability,
-    request: &ValidRequest,
-    seed: Option<u64>,
-) -> (Result<CallOutput, ProviderError>, Vec<Progress>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let call = Call {
-        request,
-        index: 0,
-        n: 1,
-        seed,
-    };
-    let result = provider.call(call, &tx).await;
-    drop(tx);
-    let mut events = Vec::new();
-    while let Some(event) = rx.recv().await {
-        events.push(event);
-    }
-    (result, events)
-}
-
 /// An image answer as Stability sends it with `accept: image/*`.
 fn image_answer(bytes: Vec<u8>, mime: &str, seed: &str) -> ResponseTemplate {
     ResponseTemplate::new(200)
@@ -125,109 +94,16 @@ fn error_answer(status: u16, name: &str, message: &str) -> ResponseTemplate {
     }))
 }
 
-async fn answer_all(server: &MockServer, template: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .respond_with(template)
-        .mount(server)
-        .await;
+/// The multipart field of a PNG file, read back from `path`.
+fn png_file(name: &str, path: &Path) -> FormPart {
+    let filename = path.file_name().unwrap().to_string_lossy();
+    FormPart::file(name, &filename, "image/png", std::fs::read(path).unwrap())
 }
 
-/// One multipart field as it went over the wire.
-#[derive(Debug, PartialEq, Eq)]
-struct Field {
-    name: String,
-    file_name: Option<String>,
-    content_type: Option<String>,
-    bytes: Vec<u8>,
-}
-
-impl Field {
-    fn text(name: &str, value: &str) -> Field {
-        Field {
-            name: name.into(),
-            file_name: None,
-            content_type: None,
-            bytes: value.as_bytes().to_vec(),
-        }
-    }
-
-    fn file(name: &str, path: &Path) -> Field {
-        Field {
-            name: name.into(),
-            file_name: Some(path.file_name().unwrap().to_string_lossy().into_owned()),
-            content_type: Some("image/png".into()),
-            bytes: std::fs::read(path).unwrap(),
-        }
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Splits a `multipart/form-data` body into its fields, sorted by name.
-fn multipart(request: &Request) -> Vec<Field> {
-    let content_type = request.headers["content-type"].to_str().unwrap();
-    assert!(
-        content_type.starts_with("multipart/form-data"),
-        "{content_type}"
-    );
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .unwrap()
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}");
-    let mut rest = &request.body[..];
-    let mut fields = Vec::new();
-    while let Some(start) = find(rest, delimiter.as_bytes()) {
-        rest = &rest[start + delimiter.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let rest_of_part = &rest[2..];
-        let head_end = find(rest_of_part, b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&rest_of_part[..head_end]).into_owned();
-        let body_start = head_end + 4;
-        let body_end = find(
-            &rest_of_part[body_start..],
-            format!("\r\n{delimiter}").as_bytes(),
-        )
-        .unwrap()
-            + body_start;
-        let attribute = |key: &str| {
-            let marker = format!("{key}=\"");
-            head.find(&marker).map(|at| {
-                let value = &head[at + marker.len()..];
-                value[..value.find('"').unwrap()].to_string()
-            })
-        };
-        let content_type = head.lines().find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type:")
-                .map(|v| v.trim().to_string())
-        });
-        fields.push(Field {
-            name: attribute("name").unwrap(),
-            file_name: attribute("filename"),
-            content_type,
-            bytes: rest_of_part[body_start..body_end].to_vec(),
-        });
-        rest = &rest_of_part[body_end..];
-    }
+/// Multipart fields sorted by name.
+fn sorted(mut fields: Vec<FormPart>) -> Vec<FormPart> {
     fields.sort_by(|a, b| a.name.cmp(&b.name));
     fields
-}
-
-fn sorted(mut fields: Vec<Field>) -> Vec<Field> {
-    fields.sort_by(|a, b| a.name.cmp(&b.name));
-    fields
-}
-
-async fn only_request(server: &MockServer) -> Request {
-    let mut requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1, "exactly one request");
-    requests.remove(0)
 }
 
 fn assert_sent_to(request: &Request, endpoint: &str, accept: &str) {
@@ -242,9 +118,9 @@ fn assert_sent_to(request: &Request, endpoint: &str, accept: &str) {
 
 async fn failure(template: ResponseTemplate) -> ProviderError {
     let server = MockServer::start().await;
-    answer_all(&server, template).await;
+    answer_all_posts(&server, template).await;
     let req = request(&Ask::default());
-    let error = run(&stability(&server, limits()), &req, Some(1))
+    let error = run_call(&stability(&server, limits()), &req, 1, Some(1))
         .await
         .0
         .unwrap_err();
@@ -256,8 +132,8 @@ async fn failure(template: ResponseTemplate) -> ProviderError {
 #[tokio::test]
 async fn sd3_large_generate_sends_the_exact_form_and_reads_the_image() {
     let server = MockServer::start().await;
-    let jpeg = encoded(image::ImageFormat::Jpeg, 10);
-    answer_all(&server, image_answer(jpeg.clone(), "image/jpeg", "77")).await;
+    let jpeg = encoded_image(ImageFormat::Jpeg, 64, 64, [10, 90, 200]);
+    answer_all_posts(&server, image_answer(jpeg.clone(), "image/jpeg", "77")).await;
     let req = request(&Ask {
         model: "stability/sd3.5-large",
         params: &[
@@ -267,20 +143,20 @@ async fn sd3_large_generate_sends_the_exact_form_and_reads_the_image() {
         ],
         ..Ask::default()
     });
-    let (result, events) = run(&stability(&server, limits()), &req, Some(77)).await;
+    let (result, events) = run_call(&stability(&server, limits()), &req, 1, Some(77)).await;
     let output = result.unwrap();
 
     let sent = only_request(&server).await;
     assert_sent_to(&sent, "/v2beta/stable-image/generate/sd3", "image/*");
     assert_eq!(
-        multipart(&sent),
+        sorted(multipart_parts(&sent)),
         sorted(vec![
-            Field::text("prompt", "a lighthouse at dusk"),
-            Field::text("negative_prompt", "fog"),
-            Field::text("aspect_ratio", "16:9"),
-            Field::text("output_format", "jpeg"),
-            Field::text("model", "sd3.5-large"),
-            Field::text("seed", "77"),
+            FormPart::text("prompt", "a lighthouse at dusk"),
+            FormPart::text("negative_prompt", "fog"),
+            FormPart::text("aspect_ratio", "16:9"),
+            FormPart::text("output_format", "jpeg"),
+            FormPart::text("model", "sd3.5-large"),
+            FormPart::text("seed", "77"),
         ])
     );
     let image = &output.images[0];
@@ -299,9 +175,13 @@ async fn sd3_large_generate_sends_the_exact_form_and_reads_the_image() {
 #[tokio::test]
 async fn ultra_sends_only_what_was_given() {
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
-        image_answer(encoded(image::ImageFormat::Png, 20), "image/png", "5"),
+        image_answer(
+            encoded_image(ImageFormat::Png, 64, 64, [20, 90, 200]),
+            "image/png",
+            "5",
+        ),
     )
     .await;
     let req = request(&Ask {
@@ -309,18 +189,18 @@ async fn ultra_sends_only_what_was_given() {
         params: &[("style_preset", "anime")],
         ..Ask::default()
     });
-    let output = run(&stability(&server, limits()), &req, Some(5))
+    let output = run_call(&stability(&server, limits()), &req, 1, Some(5))
         .await
         .0
         .unwrap();
     let sent = only_request(&server).await;
     assert_sent_to(&sent, "/v2beta/stable-image/generate/ultra", "image/*");
     assert_eq!(
-        multipart(&sent),
+        sorted(multipart_parts(&sent)),
         sorted(vec![
-            Field::text("prompt", "a lighthouse at dusk"),
-            Field::text("style_preset", "anime"),
-            Field::text("seed", "5"),
+            FormPart::text("prompt", "a lighthouse at dusk"),
+            FormPart::text("style_preset", "anime"),
+            FormPart::text("seed", "5"),
         ])
     );
     assert_eq!(output.images[0].format, "png");
@@ -329,12 +209,24 @@ async fn ultra_sends_only_what_was_given() {
 #[tokio::test]
 async fn inpaint_sends_the_image_and_mask_as_files() {
     let dir = tempfile::tempdir().unwrap();
-    let photo = write_png(dir.path(), "photo.png", 30);
-    let mask = write_png(dir.path(), "mask.png", 255);
+    let photo = write_input_image(
+        dir.path(),
+        "photo.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [30, 90, 200]),
+    );
+    let mask = write_input_image(
+        dir.path(),
+        "mask.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [255, 90, 200]),
+    );
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
-        image_answer(encoded(image::ImageFormat::Png, 40), "image/png", "9"),
+        image_answer(
+            encoded_image(ImageFormat::Png, 64, 64, [40, 90, 200]),
+            "image/png",
+            "9",
+        ),
     )
     .await;
     let req = request(&Ask {
@@ -345,20 +237,20 @@ async fn inpaint_sends_the_image_and_mask_as_files() {
         mask: Some(&mask),
         ..Ask::default()
     });
-    run(&stability(&server, limits()), &req, Some(9))
+    run_call(&stability(&server, limits()), &req, 1, Some(9))
         .await
         .0
         .unwrap();
     let sent = only_request(&server).await;
     assert_sent_to(&sent, "/v2beta/stable-image/edit/inpaint", "image/*");
     assert_eq!(
-        multipart(&sent),
+        sorted(multipart_parts(&sent)),
         sorted(vec![
-            Field::text("prompt", "a red door"),
-            Field::text("grow_mask", "12"),
-            Field::text("seed", "9"),
-            Field::file("image", &photo),
-            Field::file("mask", &mask),
+            FormPart::text("prompt", "a red door"),
+            FormPart::text("grow_mask", "12"),
+            FormPart::text("seed", "9"),
+            png_file("image", &photo),
+            png_file("mask", &mask),
         ])
     );
 }
@@ -366,12 +258,24 @@ async fn inpaint_sends_the_image_and_mask_as_files() {
 #[tokio::test]
 async fn erase_sends_no_prompt() {
     let dir = tempfile::tempdir().unwrap();
-    let photo = write_png(dir.path(), "street.png", 50);
-    let mask = write_png(dir.path(), "wires.png", 255);
+    let photo = write_input_image(
+        dir.path(),
+        "street.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [50, 90, 200]),
+    );
+    let mask = write_input_image(
+        dir.path(),
+        "wires.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [255, 90, 200]),
+    );
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
-        image_answer(encoded(image::ImageFormat::Png, 60), "image/png", "3"),
+        image_answer(
+            encoded_image(ImageFormat::Png, 64, 64, [60, 90, 200]),
+            "image/png",
+            "3",
+        ),
     )
     .await;
     let req = request(&Ask {
@@ -381,18 +285,18 @@ async fn erase_sends_no_prompt() {
         mask: Some(&mask),
         ..Ask::default()
     });
-    run(&stability(&server, limits()), &req, Some(3))
+    run_call(&stability(&server, limits()), &req, 1, Some(3))
         .await
         .0
         .unwrap();
     let sent = only_request(&server).await;
     assert_sent_to(&sent, "/v2beta/stable-image/edit/erase", "image/*");
     assert_eq!(
-        multipart(&sent),
+        sorted(multipart_parts(&sent)),
         sorted(vec![
-            Field::text("seed", "3"),
-            Field::file("image", &photo),
-            Field::file("mask", &mask),
+            FormPart::text("seed", "3"),
+            png_file("image", &photo),
+            png_file("mask", &mask),
         ])
     );
 }
@@ -400,10 +304,14 @@ async fn erase_sends_no_prompt() {
 #[tokio::test]
 async fn remove_background_sends_the_image_and_no_seed() {
     let dir = tempfile::tempdir().unwrap();
-    let photo = write_png(dir.path(), "cup.png", 70);
+    let photo = write_input_image(
+        dir.path(),
+        "cup.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [70, 90, 200]),
+    );
     let server = MockServer::start().await;
-    let webp = encoded(image::ImageFormat::WebP, 80);
-    answer_all(&server, image_answer(webp.clone(), "image/webp", "0")).await;
+    let webp = encoded_image(ImageFormat::WebP, 64, 64, [80, 90, 200]);
+    answer_all_posts(&server, image_answer(webp.clone(), "image/webp", "0")).await;
     let req = request(&Ask {
         model: "stability/remove-background",
         prompt: None,
@@ -412,7 +320,7 @@ async fn remove_background_sends_the_image_and_no_seed() {
         ..Ask::default()
     });
     // The operation takes no seed, so none is sent even if one is offered.
-    let output = run(&stability(&server, limits()), &req, Some(11))
+    let output = run_call(&stability(&server, limits()), &req, 1, Some(11))
         .await
         .0
         .unwrap();
@@ -423,10 +331,10 @@ async fn remove_background_sends_the_image_and_no_seed() {
         "image/*",
     );
     assert_eq!(
-        multipart(&sent),
+        sorted(multipart_parts(&sent)),
         sorted(vec![
-            Field::text("output_format", "webp"),
-            Field::file("image", &photo),
+            FormPart::text("output_format", "webp"),
+            png_file("image", &photo),
         ])
     );
     assert_eq!(output.images[0].format, "webp");
@@ -436,11 +344,19 @@ async fn remove_background_sends_the_image_and_no_seed() {
 #[tokio::test]
 async fn upscale_fast_sends_only_the_image() {
     let dir = tempfile::tempdir().unwrap();
-    let photo = write_png(dir.path(), "small.png", 90);
+    let photo = write_input_image(
+        dir.path(),
+        "small.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [90, 90, 200]),
+    );
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
-        image_answer(encoded(image::ImageFormat::Png, 100), "image/png", "0"),
+        image_answer(
+            encoded_image(ImageFormat::Png, 64, 64, [100, 90, 200]),
+            "image/png",
+            "0",
+        ),
     )
     .await;
     let req = request(&Ask {
@@ -449,30 +365,33 @@ async fn upscale_fast_sends_only_the_image() {
         image: Some(&photo),
         ..Ask::default()
     });
-    let output = run(&stability(&server, limits()), &req, None)
+    let output = run_call(&stability(&server, limits()), &req, 1, None)
         .await
         .0
         .unwrap();
     let sent = only_request(&server).await;
     assert_sent_to(&sent, "/v2beta/stable-image/upscale/fast", "image/*");
-    assert_eq!(multipart(&sent), vec![Field::file("image", &photo)]);
+    assert_eq!(
+        sorted(multipart_parts(&sent)),
+        vec![png_file("image", &photo)]
+    );
     assert_eq!(output.usage, Some(Usage::Images { count: 1 }));
 }
 
 #[tokio::test]
 async fn the_seed_used_comes_back_from_the_header() {
     let server = MockServer::start().await;
-    answer_all(
+    answer_all_posts(
         &server,
         image_answer(
-            encoded(image::ImageFormat::Png, 110),
+            encoded_image(ImageFormat::Png, 64, 64, [110, 90, 200]),
             "image/png",
             "343940597",
         ),
     )
     .await;
     let req = request(&Ask::default());
-    let output = run(&stability(&server, limits()), &req, Some(0))
+    let output = run_call(&stability(&server, limits()), &req, 1, Some(0))
         .await
         .0
         .unwrap();
@@ -485,7 +404,10 @@ async fn a_blurred_image_is_a_moderation_error_that_may_be_charged() {
         ResponseTemplate::new(200)
             .insert_header("finish-reason", "CONTENT_FILTERED")
             .insert_header("seed", "1")
-            .set_body_raw(encoded(image::ImageFormat::Png, 0), "image/png"),
+            .set_body_raw(
+                encoded_image(ImageFormat::Png, 64, 64, [0, 90, 200]),
+                "image/png",
+            ),
     )
     .await;
     assert_eq!(error.class, ErrorClass::Moderation);
@@ -615,7 +537,11 @@ async fn a_200_with_json_instead_of_an_image_is_a_bad_response() {
 }
 
 fn creative_request(dir: &Path) -> ValidRequest {
-    let photo = write_png(dir, "face.png", 120);
+    let photo = write_input_image(
+        dir,
+        "face.png",
+        &encoded_image(ImageFormat::Png, 64, 64, [120, 90, 200]),
+    );
     request(&Ask {
         model: "stability/upscale-creative",
         prompt: Some("a sharp portrait"),
@@ -652,14 +578,14 @@ async fn creative_upscale_reports_its_id_and_polls_until_done() {
         .with_priority(1)
         .mount(&server)
         .await;
-    let png = encoded(image::ImageFormat::Png, 130);
+    let png = encoded_image(ImageFormat::Png, 64, 64, [130, 90, 200]);
     Mock::given(method("GET"))
         .and(path(result_path.as_str()))
         .respond_with(image_answer(png.clone(), "image/png", "4242"))
         .mount(&server)
         .await;
 
-    let (result, events) = run(&stability(&server, limits()), &req, Some(8)).await;
+    let (result, events) = run_call(&stability(&server, limits()), &req, 1, Some(8)).await;
     let output = result.unwrap();
     assert_eq!(output.remote_id.as_deref(), Some(JOB));
     assert_eq!(output.images[0].bytes, png);
@@ -681,12 +607,12 @@ async fn creative_upscale_reports_its_id_and_polls_until_done() {
         "application/json",
     );
     assert_eq!(
-        multipart(&requests[0]),
+        sorted(multipart_parts(&requests[0])),
         sorted(vec![
-            Field::text("prompt", "a sharp portrait"),
-            Field::text("creativity", "0.2"),
-            Field::text("seed", "8"),
-            Field::file("image", &dir.path().join("face.png")),
+            FormPart::text("prompt", "a sharp portrait"),
+            FormPart::text("creativity", "0.2"),
+            FormPart::text("seed", "8"),
+            png_file("image", &dir.path().join("face.png")),
         ])
     );
     for poll in &requests[1..] {
@@ -715,7 +641,7 @@ async fn a_job_that_never_finishes_stops_at_the_deadline() {
         stability_poll: Duration::from_millis(20),
         ..limits()
     };
-    let (result, events) = run(&stability(&server, short), &req, Some(8)).await;
+    let (result, events) = run_call(&stability(&server, short), &req, 1, Some(8)).await;
     let error = result.unwrap_err();
     assert_eq!(error.class, ErrorClass::Transient);
     assert_eq!(error.charged, Charged::Maybe);
@@ -732,7 +658,7 @@ async fn a_job_is_resumed_by_its_id_without_posting_again() {
     let dir = tempfile::tempdir().unwrap();
     let req = creative_request(dir.path());
     let server = MockServer::start().await;
-    let png = encoded(image::ImageFormat::Png, 140);
+    let png = encoded_image(ImageFormat::Png, 64, 64, [140, 90, 200]);
     Mock::given(method("GET"))
         .and(path(format!("/v2beta/results/{JOB}").as_str()))
         .respond_with(image_answer(png.clone(), "image/png", "17"))
