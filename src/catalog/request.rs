@@ -106,6 +106,15 @@ impl ValidRequest {
             .or_else(|| self.op().params.get(name)?.default.clone())
     }
 
+    /// Every parameter the operation takes, with its given or default value.
+    pub fn effective_params(&self) -> Params {
+        self.op()
+            .params
+            .keys()
+            .filter_map(|name| Some((name.clone(), self.value(name)?)))
+            .collect()
+    }
+
     pub fn seed(&self) -> Option<u64> {
         self.params
             .get("seed")

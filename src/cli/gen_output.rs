@@ -91,16 +91,6 @@ struct DryRun<'a> {
     sent: bool,
 }
 
-/// Every parameter's effective value, given or default.
-fn effective(request: &ValidRequest) -> crate::catalog::Params {
-    request
-        .op()
-        .params
-        .keys()
-        .filter_map(|name| request.value(name).map(|v| (name.clone(), v)))
-        .collect()
-}
-
 pub fn dry_run(request: &ValidRequest, cost: &Cost, json: bool) {
     if json {
         let body = DryRun {
@@ -112,7 +102,7 @@ pub fn dry_run(request: &ValidRequest, cost: &Cost, json: bool) {
             estimated_cost_micros: cost.micros.0,
             rule: &cost.rule,
             price_source: request.op().pricing.source(),
-            params: effective(request),
+            params: request.effective_params(),
             sent: false,
         };
         println!(
@@ -121,7 +111,8 @@ pub fn dry_run(request: &ValidRequest, cost: &Cost, json: bool) {
         );
         return;
     }
-    let params: Vec<String> = effective(request)
+    let params: Vec<String> = request
+        .effective_params()
         .iter()
         .map(|(name, value)| {
             let given = if request.params.contains_key(name) {

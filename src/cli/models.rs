@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use super::table::Table;
 use super::{CliResult, Context};
 use crate::catalog::{Catalog, Model, Operation, ParamSpec};
-use crate::config::KeySource;
 use crate::config::keys::process_env;
 
 #[derive(Debug, Args)]
@@ -25,7 +24,7 @@ pub fn run(args: &ModelsArgs) -> CliResult {
         }
         context
             .key_source(&catalog, &model.provider, &process_env)
-            .map(|source| describe_key(&source))
+            .map(|source| source.to_string())
     };
     if args.json {
         let models: Vec<Value> = catalog
@@ -40,14 +39,6 @@ pub fn run(args: &ModelsArgs) -> CliResult {
         print!("{}", model_table(&catalog, &key));
     }
     Ok(())
-}
-
-fn describe_key(source: &KeySource) -> String {
-    match source {
-        KeySource::Env(var) => format!("${var}"),
-        KeySource::ConfigFile => "config.toml".into(),
-        KeySource::Command(_) => "api_key_cmd".into(),
-    }
 }
 
 fn model_table(catalog: &Catalog, key: &dyn Fn(&Model) -> Option<String>) -> String {

@@ -15,12 +15,7 @@ fn normalized(text: &str) -> String {
 /// nothing; an explicit seed among them) and the input files' contents. The
 /// image count is left out: it says how many, not which.
 pub fn request_hash(request: &ValidRequest) -> String {
-    let params: crate::catalog::Params = request
-        .op()
-        .params
-        .keys()
-        .filter_map(|name| Some((name.clone(), request.value(name)?)))
-        .collect();
+    let params = request.effective_params();
     let file_hash = |path: &std::path::Path| {
         std::fs::read(path).map_or_else(|_| "unreadable".to_string(), |b| hex_sha256(&b))
     };
