@@ -30,6 +30,7 @@ fn request(model: &str, prompt: &str, calls: &[u32]) -> NewRequest {
         calls: calls.to_vec(),
         batch_id: None,
         preset: None,
+        owner: None,
     }
 }
 

@@ -31,6 +31,19 @@ pub struct ProviderSpec {
     /// The model `gen` picks for this provider when none is named.
     #[serde(default)]
     pub default_model: Option<String>,
+    /// A documented account-wide request limit; tintype paces to it.
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    /// How long the provider shuts a caller out after a 429 that carries no
+    /// Retry-After; every job on the provider waits that long.
+    #[serde(default)]
+    pub rate_limit_pause_secs: Option<u64>,
+    /// Calls out at once, when the provider wants fewer than the default.
+    #[serde(default)]
+    pub max_concurrent: Option<usize>,
+    /// Where the limits above come from.
+    #[serde(default)]
+    pub limits_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

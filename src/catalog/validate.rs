@@ -60,6 +60,34 @@ impl Catalog {
         })
     }
 
+    /// A request already sent, rebuilt from the store to pick up its
+    /// result after a restart. Its inputs were read when it was sent and
+    /// are not read again (they may have moved since); nothing is re-sent.
+    pub fn restore_sent(
+        &self,
+        model: &str,
+        operation: &str,
+        prompt: &str,
+        params: Params,
+        n: u32,
+    ) -> Result<ValidRequest, String> {
+        let model = self.resolve(model).map_err(|e| e.message)?;
+        let op = model
+            .operation(operation)
+            .ok_or_else(|| format!("{} no longer has the operation {operation}", model.id))?;
+        Ok(ValidRequest {
+            model: model.clone(),
+            operation: operation.to_string(),
+            prompt: prompt.to_string(),
+            params,
+            n,
+            calls: split_n(n, op.n.max_per_request),
+            inputs: Vec::new(),
+            mask: None,
+            _sealed: Sealed,
+        })
+    }
+
     fn check_params(
         &self,
         model: &Model,

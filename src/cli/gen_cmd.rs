@@ -3,31 +3,36 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::context::{DefaultReason, warn};
-use super::gen_output::{self, Printer};
+use super::gen_output::{self, Printer, RunResult};
 use super::{CliError, CliResult, Context};
 use crate::catalog::{Cost, Draft, ParamError, ParamValue, ValidRequest, estimate, input};
 use crate::config::keys::process_env;
 use crate::engine::budget::{self, Caps, Verdict};
-use crate::engine::{JobContext, JobEvent, JobOutcome, Queued, queue, run_job};
-use crate::store::{ErrorInfo, JobState, Stamp, Store};
+use crate::engine::owner::Owner;
+use crate::engine::setup as engine_setup;
+use crate::engine::{Engine, JobEvent, JobOutcome, Recovery, SubmitError, cache};
+use crate::store::{SharedStore, Store};
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
     /// The prompt (several words are joined); `-` reads it from standard input.
     /// With --preset, it replaces the preset's prompt
     pub prompt: Vec<String>,
-    /// Model id, or an unambiguous end of one (`dall-e-3`); see `tintype models`
-    #[arg(short, long)]
-    pub model: Option<String>,
+    /// Model id, or an unambiguous end of one (`dall-e-3`); see `tintype models`.
+    /// Several (`-m a,b` or repeated) run the prompt on each: a variants batch
+    #[arg(short, long = "model", value_name = "MODEL", value_delimiter = ',')]
+    pub models: Vec<String>,
     /// generate, edit, variation, upscale, remove-background, inpaint, erase...
     #[arg(long = "op", value_name = "OPERATION")]
     pub operation: Option<String>,
-    #[arg(long, value_name = "WxH")]
-    pub size: Option<String>,
+    /// Several (`--size 1024x1024,1536x1024` or repeated) make a variants batch
+    #[arg(long = "size", value_name = "WxH", value_delimiter = ',')]
+    pub sizes: Vec<String>,
     /// Aspect ratio, for models that take one (`16:9`)
     #[arg(long, value_name = "RATIO")]
     pub aspect: Option<String>,
@@ -70,6 +75,12 @@ pub struct GenArgs {
     /// Go ahead even past a budget cap
     #[arg(long)]
     pub yes: bool,
+    /// Send it even if an identical earlier request's images are on disk
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Do not print the images in the terminal after the run
+    #[arg(long)]
+    pub no_show: bool,
     /// No progress lines on stderr
     #[arg(short, long)]
     pub quiet: bool,
@@ -87,15 +98,16 @@ impl GenArgs {
         Ok((!self.prompt.is_empty()).then(|| self.prompt.join(" ")))
     }
 
-    /// The request as typed: the preset's draft (if any) with the flags on top.
-    fn draft(&self, base: Draft) -> Result<Draft, CliError> {
+    /// The request as typed: the preset's draft (if any) with the flags on
+    /// top, at one `size` of a variants batch.
+    fn draft(&self, base: Draft, size: Option<&String>) -> Result<Draft, CliError> {
         let mut draft = base;
         for pair in &self.params {
             let (key, value) = split_pair(pair, "--param KEY=VALUE")?;
             draft.params.insert(key, ParamValue::text(value));
         }
         let named = [
-            ("size", self.size.clone()),
+            ("size", size.cloned()),
             ("aspect_ratio", self.aspect.clone()),
             ("quality", self.quality.clone()),
             ("style", self.style.clone()),
@@ -153,88 +165,268 @@ fn split_pair(pair: &str, usage: &str) -> Result<(String, String), CliError> {
         .ok_or_else(|| CliError::Invalid(format!("write {usage}, not {pair:?}")))
 }
 
+/// The requests a `gen` makes: one, or one per model and size of a
+/// variants batch, each validated and estimated.
+struct Plan {
+    requests: Vec<(ValidRequest, Cost)>,
+    reason: Option<DefaultReason>,
+}
+
+fn plan(
+    args: &GenArgs,
+    context: &Context,
+    catalog: &crate::catalog::Catalog,
+    preset: Option<Draft>,
+) -> Result<Plan, CliError> {
+    let (models, reason) = match (&args.models[..], &preset) {
+        ([], Some(draft)) => (vec![draft.model.clone()], None),
+        ([], None) => {
+            let (model, why) = context.default_model(catalog, &process_env);
+            (vec![model], Some(why))
+        }
+        (given, _) => (given.to_vec(), None),
+    };
+    let sizes: Vec<Option<&String>> = if args.sizes.is_empty() {
+        vec![None]
+    } else {
+        args.sizes.iter().map(Some).collect()
+    };
+    let mut requests = Vec::new();
+    let mut errors = Vec::new();
+    for model in &models {
+        for size in &sizes {
+            let base = Draft {
+                model: model.clone(),
+                ..preset.clone().unwrap_or_default()
+            };
+            match catalog.validate(&args.draft(base, *size)?) {
+                Ok(request) => {
+                    let cost = estimate(&request);
+                    requests.push((request, cost));
+                }
+                Err(found) => errors.extend(found),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(refuse(&errors, args.json));
+    }
+    Ok(Plan { requests, reason })
+}
+
 pub fn run(args: &GenArgs) -> CliResult {
     let context = Context::load()?;
-    let catalog = context.catalog()?;
+    let catalog = Arc::new(context.catalog()?);
     let preset = args.preset_draft(&context)?;
-    let (model, reason) = match (&args.model, &preset) {
-        (Some(model), _) => (model.clone(), None),
-        (None, Some(draft)) => (draft.model.clone(), None),
-        (None, None) => {
-            let (model, why) = context.default_model(&catalog, &process_env);
-            (model, Some(why))
-        }
-    };
-    let base = Draft {
-        model,
-        ..preset.unwrap_or_default()
-    };
-    let request = catalog
-        .validate(&args.draft(base)?)
-        .map_err(|errors| refuse(&errors, args.json))?;
+    let plan = plan(args, &context, &catalog, preset)?;
     let speak = !args.quiet && !args.json;
-    if speak && let Some(reason) = reason {
-        eprintln!("tintype: {}", default_note(&request, &reason));
+    if speak && let (Some(reason), Some((request, _))) = (&plan.reason, plan.requests.first()) {
+        eprintln!("tintype: {}", default_note(request, reason));
     }
     let today = chrono::Local::now().date_naive();
-    warn(
-        request
-            .model
-            .deprecation_notice(&today.format("%Y-%m-%d").to_string()),
-    );
-    let cost = estimate(&request);
+    for (request, _) in &plan.requests {
+        warn(
+            request
+                .model
+                .deprecation_notice(&today.format("%Y-%m-%d").to_string()),
+        );
+    }
     if args.dry_run {
-        gen_output::dry_run(&request, &cost, args.json);
+        for (request, cost) in &plan.requests {
+            gen_output::dry_run(request, cost, args.json);
+        }
         return Ok(());
     }
-    let mut store = context.store()?;
-    check_budget(&context, &store, &cost, today, args.yes, speak)?;
-    let provider = crate::providers::setup::provider(
-        &request.model.provider,
-        &catalog,
-        &context.config,
-        &process_env,
-        crate::providers::http::Limits::default(),
-    )
-    .map_err(|why| {
-        CliError::Provider(format!(
-            "{} cannot be sent: {why}. --dry-run validates and estimates it; -m sandbox/procedural generates offline.",
-            request.model.id
-        ))
-    })?;
+    let total = plan.requests.iter().map(|(_, c)| c.micros).sum();
+    let store = context.store()?;
+    check_budget(&context, &store, total, today, args.yes, speak)?;
+    // A missing key or a bad base URL is said now, before anything is queued.
+    for (request, _) in &plan.requests {
+        crate::providers::setup::provider(
+            &request.model.provider,
+            &catalog,
+            &context.config,
+            &process_env,
+            crate::providers::http::Limits::default(),
+        )
+        .map_err(|why| {
+            CliError::Provider(format!(
+                "{} cannot be sent: {why}. --dry-run validates and estimates it; -m sandbox/procedural generates offline.",
+                request.model.id
+            ))
+        })?;
+    }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)?;
-    let images_dir = context.paths.images();
-    let printer = Printer::new(!args.quiet);
-    let (queued, outcomes) = runtime.block_on(async {
+    let printer = Printer::new(!args.quiet, plan.requests.iter().map(|(r, _)| r.n).sum());
+    let (engine, results) = runtime.block_on(async {
         let (events, mut updates) = tokio::sync::mpsc::unbounded_channel();
-        let show = tokio::spawn(async move {
-            while let Some(event) = updates.recv().await {
-                printer.show(&event);
-            }
-        });
-        let mut jobs = JobContext {
-            store: &mut store,
-            images_dir: &images_dir,
-            events: &events,
-            retry: context.config.retry.policy(),
+        let show = {
+            let printer = printer.clone();
+            tokio::spawn(async move {
+                while let Some(event) = updates.recv().await {
+                    printer.show(&event);
+                }
+            })
         };
-        let result = run_all(
-            &mut jobs,
-            provider.as_ref(),
-            &request,
-            &cost,
-            args.preset.as_deref(),
-        )
-        .await;
-        drop(events);
+        let engine = start_engine(&context, &catalog, store, events)?;
+        let resumed = recover(&engine, &catalog, &printer).await?;
+        let results = submit_all(&engine, plan, args).await;
+        let results = match results {
+            Ok(results) => finish(&engine, results, resumed).await,
+            Err(error) => Err(error),
+        };
+        // The engine holds the event sender; the printer ends when it goes.
+        let engine_store = engine.store().clone();
+        drop(engine);
         let _ = show.await;
-        result
+        results.map(|r| (engine_store, r))
     })?;
-    gen_output::report(&store, &request, &cost, &queued, &outcomes, args.json)
+    printer.finish();
+    let store = engine.lock();
+    let shown = gen_output::report(&store, &results, args.json)?;
+    if !args.no_show && !args.json {
+        gen_output::show_inline(&shown);
+    }
+    gen_output::verdict(&results)
+}
+
+/// The engine for this process: settings from config.toml and the catalog,
+/// clients built on first use, and a lock file naming it the owner of its jobs.
+pub fn start_engine(
+    context: &Context,
+    catalog: &Arc<crate::catalog::Catalog>,
+    store: Store,
+    events: tokio::sync::mpsc::UnboundedSender<JobEvent>,
+) -> Result<Engine, CliError> {
+    let owner = Owner::claim(&context.paths.locks()).map_err(|e| {
+        CliError::Other(anyhow::anyhow!(
+            "cannot create a lock file in {}: {e}",
+            context.paths.locks().display()
+        ))
+    })?;
+    Ok(Engine::new(
+        SharedStore::new(store),
+        context.paths.images(),
+        events,
+        engine_setup::settings(&context.config, catalog),
+        engine_setup::clients(Arc::clone(catalog), Arc::new(context.config.clone())),
+        owner,
+    ))
+}
+
+/// Picks up what a stopped tintype left unfinished; returns the resumed jobs.
+pub async fn recover(
+    engine: &Engine,
+    catalog: &crate::catalog::Catalog,
+    printer: &Printer,
+) -> Result<Vec<tokio::task::JoinHandle<JobOutcome>>, CliError> {
+    let mut resumed = Vec::new();
+    for recovery in engine.recover(catalog).await? {
+        match recovery {
+            Recovery::Resumed {
+                job,
+                remote_id,
+                handle,
+            } => {
+                printer.note(&format!(
+                    "job {job}: left running by a stopped tintype; following {remote_id} again"
+                ));
+                resumed.push(handle);
+            }
+            // The engine's event says it; nothing more to do here.
+            Recovery::Interrupted { .. } => {}
+        }
+    }
+    Ok(resumed)
+}
+
+async fn submit_all(
+    engine: &Engine,
+    plan: Plan,
+    args: &GenArgs,
+) -> Result<Vec<RunResult>, CliError> {
+    let mut results = Vec::new();
+    let mut batch = None;
+    let several = plan.requests.len() > 1;
+    for (request, cost) in plan.requests {
+        if !args.no_cache
+            && let Some(earlier) = cache::identical(engine.store(), &request).await?
+        {
+            results.push(RunResult::Cached {
+                request,
+                estimate: cost,
+                earlier,
+            });
+            continue;
+        }
+        let submitted = engine
+            .submit(request.clone(), cost.clone(), args.preset.clone(), batch)
+            .await
+            .map_err(|e| match e {
+                SubmitError::Store(e) => CliError::from(e),
+                SubmitError::Provider(why) => CliError::Provider(why),
+            })?;
+        if several && batch.is_none() {
+            let first = submitted.queued.request_id;
+            engine.store().run(move |s| s.start_batch(first)).await?;
+            batch = Some(first);
+        }
+        results.push(RunResult::Ran {
+            request,
+            estimate: cost,
+            queued: submitted.queued,
+            handles: submitted.jobs,
+            outcomes: Vec::new(),
+        });
+    }
+    Ok(results)
+}
+
+/// Waits for every job. Ctrl-C cancels them all (remote ones at their
+/// provider) and still waits for each to record how it ended.
+async fn finish(
+    engine: &Engine,
+    mut results: Vec<RunResult>,
+    resumed: Vec<tokio::task::JoinHandle<JobOutcome>>,
+) -> Result<Vec<RunResult>, CliError> {
+    let mut interrupted = false;
+    let all = async move {
+        for result in &mut results {
+            if let RunResult::Ran {
+                handles, outcomes, ..
+            } = result
+            {
+                for handle in handles.drain(..) {
+                    outcomes.push(handle.await.map_err(|e| anyhow::anyhow!("a job task failed: {e}"))?);
+                }
+            }
+        }
+        for handle in resumed {
+            let _ = handle.await;
+        }
+        Ok::<_, CliError>(results)
+    };
+    tokio::pin!(all);
+    let results = loop {
+        tokio::select! {
+            done = &mut all => break done?,
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                engine.cancel_all();
+            }
+        }
+    };
+    if interrupted {
+        return Err(CliError::Provider(
+            "canceled (Ctrl-C); finished images were kept, the rest were canceled".into(),
+        ));
+    }
+    Ok(results)
 }
 
 fn refuse(errors: &[ParamError], json: bool) -> CliError {
@@ -265,7 +457,7 @@ fn default_note(request: &ValidRequest, reason: &DefaultReason) -> String {
 fn check_budget(
     context: &Context,
     store: &Store,
-    cost: &Cost,
+    total: crate::money::Micros,
     today: chrono::NaiveDate,
     insist: bool,
     speak: bool,
@@ -291,7 +483,7 @@ fn check_budget(
         caps,
         store.spend_since(&day)?,
         store.spend_since(&month)?,
-        cost.micros,
+        total,
     ) {
         Verdict::Within => Ok(()),
         Verdict::Warn(message) => {
@@ -308,67 +500,4 @@ fn check_budget(
             Ok(())
         }
     }
-}
-
-async fn run_all(
-    jobs: &mut JobContext<'_>,
-    provider: &dyn crate::providers::Provider,
-    request: &ValidRequest,
-    cost: &Cost,
-    preset: Option<&str>,
-) -> Result<(Queued, Vec<JobOutcome>), CliError> {
-    let queued = queue(jobs.store, request, cost, preset, &Stamp::now())?;
-    for (job, n) in &queued.jobs {
-        let _ = jobs.events.send(JobEvent::Queued {
-            request: queued.request_id,
-            job: *job,
-            n: *n,
-        });
-    }
-    let mut outcomes = Vec::new();
-    let interrupted = {
-        let all = async {
-            for index in 0..queued.jobs.len() {
-                outcomes.push(run_job(jobs, provider, request, &queued, index).await?);
-            }
-            Ok::<(), crate::store::StoreError>(())
-        };
-        tokio::select! {
-            result = all => { result?; false }
-            _ = tokio::signal::ctrl_c() => true,
-        }
-    };
-    if interrupted {
-        cancel_unfinished(jobs.store, &queued, jobs.events)?;
-        return Err(CliError::Provider(
-            "canceled (Ctrl-C); finished images were kept".into(),
-        ));
-    }
-    Ok((queued, outcomes))
-}
-
-/// After Ctrl-C: every job of the request not yet finished ends as canceled,
-/// so nothing is left looking like it still runs.
-fn cancel_unfinished(
-    store: &mut Store,
-    queued: &Queued,
-    events: &tokio::sync::mpsc::UnboundedSender<JobEvent>,
-) -> Result<(), CliError> {
-    let reason = ErrorInfo {
-        class: "canceled".into(),
-        message: "canceled from the keyboard (Ctrl-C)".into(),
-    };
-    for job in store.jobs_of(queued.request_id)? {
-        if !job.state.is_finished() {
-            store.finish_job(
-                job.id,
-                JobState::Canceled,
-                Some(&reason),
-                None,
-                &Stamp::now(),
-            )?;
-            let _ = events.send(JobEvent::Canceled { job: job.id });
-        }
-    }
-    Ok(())
 }

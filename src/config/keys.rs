@@ -149,6 +149,10 @@ mod tests {
             base_url: String::new(),
             key_env: vec!["OPENAI_API_KEY".into()],
             default_model: None,
+            requests_per_minute: None,
+            rate_limit_pause_secs: None,
+            max_concurrent: None,
+            limits_source: None,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::money::Decimal;
 pub use keys::{ApiKey, KeySource};
 pub use paths::Paths;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The model `gen` uses when none is named.
@@ -30,11 +30,22 @@ pub struct Config {
     #[serde(default)]
     pub retry: RetryConfig,
     #[serde(default)]
+    pub jobs: JobsConfig,
+    #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
 }
 
+/// How many calls run at once across all providers.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Default 8.
+    #[serde(default)]
+    pub max_concurrent: Option<usize>,
+}
+
 /// Spending caps in dollars; `gen` refuses a submission that would pass one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     #[serde(default)]
@@ -44,7 +55,7 @@ pub struct Budget {
 }
 
 /// How failed calls are sent again (rate limits and transient faults only).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryConfig {
     /// Retries after the first attempt (default 3).
@@ -70,7 +81,7 @@ impl RetryConfig {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// Discouraged (the file may be shared); prefer the environment or `api_key_cmd`.
@@ -81,6 +92,15 @@ pub struct ProviderConfig {
     pub api_key_cmd: Option<String>,
     #[serde(default)]
     pub base_url: Option<String>,
+    /// Calls to this provider out at once (default 4).
+    #[serde(default)]
+    pub max_concurrent: Option<usize>,
+    /// Pacing, to your account's limits (the catalog has the documented
+    /// defaults where a provider publishes one).
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    #[serde(default)]
+    pub images_per_minute: Option<u32>,
 }
 
 impl Config {

@@ -48,6 +48,12 @@ impl Paths {
         self.data_dir.join("images")
     }
 
+    /// One lock file per running tintype, so each knows which unfinished
+    /// jobs belong to a live process.
+    pub fn locks(&self) -> PathBuf {
+        self.data_dir.join("locks")
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.config_dir.join("config.toml")
     }

@@ -55,6 +55,11 @@ pub enum JobEvent {
     Canceled {
         job: JobId,
     },
+    /// Left unfinished by a tintype that stopped, and not resumable.
+    Interrupted {
+        job: JobId,
+        message: String,
+    },
 }
 
 impl JobEvent {
@@ -68,7 +73,8 @@ impl JobEvent {
             | JobEvent::ImageSaved { job, .. }
             | JobEvent::Succeeded { job, .. }
             | JobEvent::Failed { job, .. }
-            | JobEvent::Canceled { job } => *job,
+            | JobEvent::Canceled { job }
+            | JobEvent::Interrupted { job, .. } => *job,
         }
     }
 }

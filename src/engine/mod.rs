@@ -1,14 +1,26 @@
 //! The job engine: a validated request is written to the store, then each of
-//! its provider calls runs as a job whose every transition is persisted and
-//! reported as a `JobEvent`.
+//! its provider calls runs as a job (a tokio task) whose every transition is
+//! persisted and reported as a `JobEvent`. Jobs share a global concurrency
+//! limit and their provider's lane: a concurrency limit, a pacer and a
+//! circuit breaker.
 
+pub mod breaker;
 pub mod budget;
+pub mod cache;
+mod dispatch;
 mod events;
 mod identity;
+pub mod lane;
 pub mod output;
+pub mod owner;
+pub mod pace;
+mod recover;
 pub mod retry;
+pub mod setup;
 mod run;
 
+pub use dispatch::{ClientSource, Engine, EngineSettings, SubmitError, Submitted};
 pub use events::JobEvent;
 pub use identity::request_hash;
-pub use run::{JobContext, JobOutcome, Queued, queue, run_job};
+pub use recover::Recovery;
+pub use run::{JobOutcome, Queued, queue};

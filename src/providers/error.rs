@@ -29,6 +29,9 @@ pub enum ErrorClass {
     /// The provider delivered but the result could not be kept here (an
     /// unreadable image, a full disk).
     SaveFailed,
+    /// Not sent: the provider failed several times in a row, so tintype
+    /// pauses it for a while instead of sending more into the same fault.
+    CircuitOpen,
 }
 
 /// Whether a failed call cost money.
@@ -54,6 +57,7 @@ impl ErrorClass {
             ErrorClass::OutputLost => "output_lost",
             ErrorClass::Canceled => "canceled",
             ErrorClass::SaveFailed => "save_failed",
+            ErrorClass::CircuitOpen => "circuit_open",
         }
     }
 
@@ -61,6 +65,20 @@ impl ErrorClass {
     /// because it may already have been billed.
     pub fn is_retryable(self) -> bool {
         matches!(self, ErrorClass::RateLimited | ErrorClass::Transient)
+    }
+
+    /// Failures that say the provider (or the account with it) is in
+    /// trouble, as opposed to this one request: these open its circuit.
+    /// Rate limits are left to the pacer.
+    pub fn is_provider_fault(self) -> bool {
+        matches!(
+            self,
+            ErrorClass::Transient
+                | ErrorClass::UnknownOutcome
+                | ErrorClass::BadResponse
+                | ErrorClass::Authentication
+                | ErrorClass::InsufficientCredit
+        )
     }
 
     pub fn next_step(self) -> &'static str {
@@ -93,6 +111,9 @@ impl ErrorClass {
             }
             ErrorClass::SaveFailed => {
                 "the provider delivered; free disk space or fix permissions, then retry"
+            }
+            ErrorClass::CircuitOpen => {
+                "check the provider's status page, your key and credit; tintype tries it again after the pause"
             }
         }
     }

@@ -112,6 +112,9 @@ pub struct NewRequest {
     pub calls: Vec<u32>,
     pub batch_id: Option<RequestId>,
     pub preset: Option<String>,
+    /// The running tintype's token (see `engine::Owner`), so another process
+    /// starting meanwhile leaves these jobs alone.
+    pub owner: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -144,10 +147,11 @@ pub struct JobRecord {
     pub error: Option<ErrorInfo>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub owner: Option<String>,
 }
 
 const JOB_COLUMNS: &str = "id, request_id, call_index, n, state, remote_id, attempts, \
-                           error_class, error_message, created_at, updated_at";
+                           error_class, error_message, created_at, updated_at, owner";
 
 fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     let state: String = row.get(4)?;
@@ -168,6 +172,7 @@ fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         }),
         created_at: row.get(9)?,
         updated_at: row.get(10)?,
+        owner: row.get(11)?,
     })
 }
 
@@ -205,9 +210,9 @@ impl Store {
         let mut jobs = Vec::with_capacity(new.calls.len());
         for (index, n) in new.calls.iter().enumerate() {
             tx.execute(
-                "INSERT INTO jobs (request_id, call_index, n, state, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
-                params![request, index as i64, n, at.ms],
+                "INSERT INTO jobs (request_id, call_index, n, state, created_at, updated_at, owner) \
+                 VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5)",
+                params![request, index as i64, n, at.ms, new.owner],
             )?;
             jobs.push(JobId(tx.last_insert_rowid()));
         }
@@ -344,6 +349,33 @@ impl Store {
         ))?;
         let rows = statement.query_map([request], job_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Makes `request` the first of a batch: the batch is named after it.
+    pub fn start_batch(&self, request: RequestId) -> Result<()> {
+        self.conn.execute(
+            "UPDATE requests SET batch_id = id WHERE id = ?1",
+            [request],
+        )?;
+        Ok(())
+    }
+
+    /// The requests of a batch, first first.
+    pub fn batch_requests(&self, batch: RequestId) -> Result<Vec<RequestId>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id FROM requests WHERE batch_id = ?1 ORDER BY id")?;
+        let rows = statement.query_map([batch], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Hands a job to another owner (a restarted tintype resuming it).
+    pub fn set_owner(&self, job: JobId, owner: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE jobs SET owner = ?2 WHERE id = ?1",
+            params![job, owner],
+        )?;
+        Ok(())
     }
 
     /// Jobs left queued, submitted or running, e.g. by a crash or a kill.

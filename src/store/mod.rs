@@ -6,6 +6,8 @@ mod history;
 mod ids;
 mod jobs;
 mod migrations;
+mod reuse;
+mod shared;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +19,8 @@ pub use history::{HistoryQuery, HistoryRow, fts_query, history_sql, request_stat
 pub use ids::{ImageId, JobId, RequestId};
 pub use jobs::{ErrorInfo, JobRecord, JobState, NewImage, NewRequest, Stamp};
 pub use migrations::SCHEMA_VERSION;
+pub use reuse::{Earlier, StoredImage, StoredRequest};
+pub use shared::SharedStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

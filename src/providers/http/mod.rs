@@ -97,10 +97,12 @@ impl Connection {
 /// sent (creating an image): then a timeout or a dropped connection is an
 /// unknown outcome, never something to send again blindly.
 pub async fn send(request: RequestBuilder, billable: bool) -> Result<Response, ProviderError> {
-    request
+    let response = request
         .send()
         .await
-        .map_err(|e| transport_error(&e, billable))
+        .map_err(|e| transport_error(&e, billable))?;
+    rate::report(response.headers());
+    Ok(response)
 }
 
 pub fn transport_error(error: &reqwest::Error, billable: bool) -> ProviderError {
@@ -234,6 +236,7 @@ pub(super) fn looks_like_html(bytes: &[u8]) -> bool {
 
 mod classify;
 mod media;
+pub mod rate;
 
 pub use classify::{classify, error_message, retry_after};
 pub use media::{decode_base64, download, encode_base64, image_format, mime_type, read_input};
