@@ -121,6 +121,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Why an image was not saved: what came cannot be decoded (the provider's
+/// fault), or it could not be written here (ours: disk, permissions).
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("{0}")]
+    Disk(String),
+}
+
 /// Checks, stamps and saves one image; returns where it went and what it is.
 pub fn save_image(
     dir: &Path,
@@ -128,9 +138,21 @@ pub fn save_image(
     bytes: &[u8],
     format: &str,
     recipe: &Recipe,
+) -> Result<SavedImage, SaveError> {
+    let decoded = image::load_from_memory(bytes).map_err(|e| {
+        SaveError::Unreadable(format!("the provider sent an unreadable {format} image: {e}"))
+    })?;
+    write_checked(dir, stem, bytes, format, recipe, &decoded).map_err(SaveError::Disk)
+}
+
+fn write_checked(
+    dir: &Path,
+    stem: &str,
+    bytes: &[u8],
+    format: &str,
+    recipe: &Recipe,
+    decoded: &image::DynamicImage,
 ) -> Result<SavedImage, String> {
-    let decoded = image::load_from_memory(bytes)
-        .map_err(|e| format!("the provider sent an unreadable {format} image: {e}"))?;
     let actual_format = image::guess_format(bytes)
         .ok()
         .and_then(|f| f.extensions_str().first().copied())
@@ -268,7 +290,8 @@ mod tests {
     fn garbage_is_refused_and_nothing_is_written() {
         let dir = tempfile::tempdir().unwrap();
         let error = save_image(dir.path(), "x", b"string", "png", &recipe()).unwrap_err();
-        assert!(error.contains("unreadable"), "{error}");
+        assert!(matches!(error, SaveError::Unreadable(_)), "{error}");
+        assert!(error.to_string().contains("unreadable"), "{error}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -15,7 +15,7 @@ use super::dispatch::Inner;
 use super::events::JobEvent;
 use super::identity::request_hash;
 use super::lane::Lane;
-use super::output::{Recipe, SavedImage, save_image, slug};
+use super::output::{Recipe, SaveError, SavedImage, save_image, slug};
 use crate::catalog::{Cost, Usage, ValidRequest, actual_cost, estimate};
 use crate::money::Micros;
 use crate::providers::http::rate::observe_limits;
@@ -539,17 +539,17 @@ pub(super) async fn conclude(
                         elapsed: started.elapsed(),
                     });
                 }
-                Err(message) => {
-                    // The provider delivered (and billed); only saving failed.
-                    let error = ProviderError::new(ErrorClass::SaveFailed, message);
-                    fail(inner, job, &error, Some(&actual)).await?;
+                Err(error) => {
+                    // The provider answered (and likely billed) but what came
+                    // could not be kept.
+                    fail(inner, job, &error, Some(&actual), &outcome.estimate).await?;
                     outcome.error = Some(error);
                 }
             }
             outcome.actual = Some(actual);
         }
         Err(error) => {
-            outcome.actual = fail(inner, job, &error, None).await?;
+            outcome.actual = fail(inner, job, &error, None, &outcome.estimate).await?;
             outcome.error = Some(error);
         }
     }
@@ -558,12 +558,13 @@ pub(super) async fn conclude(
 
 /// Ends the job failed (or canceled at the provider) and returns the cost
 /// the ledger now holds for it: `$0` when nothing was charged, the delivered
-/// cost when it was, none when nobody can tell.
+/// cost (else the estimate) when it was, none when nobody can tell.
 async fn fail(
     inner: &Inner,
     job: JobId,
     error: &ProviderError,
     delivered: Option<&Cost>,
+    estimate: &Cost,
 ) -> Result<Option<Cost>, StoreError> {
     let info = ErrorInfo {
         class: error.class.as_str().to_string(),
@@ -574,7 +575,12 @@ async fn fail(
             micros: Micros::ZERO,
             rule: format!("failed ({}), not charged", error.class),
         }),
-        Charged::Yes => delivered.cloned(),
+        // Billed but nothing usable came (an expired link): the usage is
+        // unknown, so the estimate stands, saying so.
+        Charged::Yes => Some(delivered.cloned().unwrap_or_else(|| Cost {
+            micros: estimate.micros,
+            rule: format!("billed, output lost: {}", estimate.rule),
+        })),
         Charged::Maybe => None,
     };
     let state = if error.class == ErrorClass::Canceled {
@@ -644,7 +650,7 @@ async fn save_all(
     job: JobId,
     index: usize,
     output: &CallOutput,
-) -> Result<(Vec<SavedImage>, Vec<Option<u64>>), String> {
+) -> Result<(Vec<SavedImage>, Vec<Option<u64>>), ProviderError> {
     let at = Stamp::now();
     let dir: PathBuf = inner.images_dir.join(&at.day);
     let mut saved = Vec::new();
@@ -677,7 +683,15 @@ async fn save_all(
         let file =
             tokio::task::spawn_blocking(move || save_image(&dir, &stem, &bytes, &format, &recipe))
                 .await
-                .map_err(|e| format!("the image writer stopped: {e}"))??;
+                .map_err(|e| {
+                    ProviderError::new(ErrorClass::SaveFailed, format!("the image writer stopped: {e}"))
+                })?
+                .map_err(|e| match e {
+                    SaveError::Unreadable(message) => {
+                        ProviderError::new(ErrorClass::BadResponse, message)
+                    }
+                    SaveError::Disk(message) => ProviderError::new(ErrorClass::SaveFailed, message),
+                })?;
         let row = NewImage {
             idx: position,
             path: file.path.display().to_string(),
@@ -693,7 +707,7 @@ async fn save_all(
             .store
             .run(move |store| store.add_image(job, &row, &at_row))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ProviderError::new(ErrorClass::SaveFailed, e.to_string()))?;
         inner.emit(JobEvent::ImageSaved {
             job,
             path: file.path.clone(),
