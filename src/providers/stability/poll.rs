@@ -64,7 +64,10 @@ async fn poll_once(conn: &Connection, id: &str) -> Result<Option<http::Body>, Pr
         .client
         .get(conn.url(&format!("/v2beta/results/{id}")))
         .header("authorization", format!("Bearer {}", conn.key.expose()))
-        .header("accept", "image/*");
+        // The results endpoint declares `*/*` (image bytes) or
+        // `application/json`, not the `image/*` of the sync endpoints
+        // (`AcceptResult`, NOTES.md 3.5), though Stability's samples send it.
+        .header("accept", "*/*");
     // Reading a result makes nothing new, so a failed poll is not billable.
     let answer = http::send(request, false).await?;
     let body = http::read(answer, conn.limits.max_body_bytes, false).await?;
