@@ -891,3 +891,123 @@ fn transient_failures_are_retried_and_unknown_outcomes_are_not() {
         "only the unknown outcome has no known cost"
     );
 }
+
+#[test]
+fn variants_batches_run_one_prompt_across_sizes_and_models() {
+    let home = Home::new();
+    let batch = home.json(&[
+        "gen",
+        "--json",
+        "-q",
+        "--no-show",
+        "--size",
+        "48x32,32x48",
+        "-p",
+        "latency_ms=0",
+        "--seed",
+        "5",
+        "twin lighthouses",
+    ]);
+    assert_eq!(batch["status"], "succeeded");
+    let requests = batch["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2);
+    let sizes: Vec<(u64, u64)> = batch["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["width"].as_u64().unwrap(), i["height"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(sizes, vec![(48, 32), (32, 48)]);
+    let first = requests[0]["request_id"].as_i64().unwrap();
+    assert_eq!(batch["batch_id"].as_i64(), Some(first));
+    let mut store = tintype::store::Store::open(&home.path().join("data/tintype.db")).unwrap();
+    let batch_ids: Vec<Option<i64>> = store
+        .connection()
+        .prepare("SELECT batch_id FROM requests ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(batch_ids, vec![Some(first), Some(first)]);
+
+    // Across models: each is validated and estimated; the batch totals them.
+    let plan = home.json(&[
+        "gen",
+        "--json",
+        "--dry-run",
+        "-m",
+        "sandbox/procedural,openai/dall-e-3",
+        "--size",
+        "1024x1024",
+        "a fox",
+    ]);
+    let planned = plan["requests"].as_array().unwrap();
+    assert_eq!(planned[0]["model"], "sandbox/procedural");
+    assert_eq!(planned[1]["model"], "openai/dall-e-3");
+    assert_eq!(
+        plan["estimated_cost_micros"].as_i64(),
+        planned[1]["estimated_cost_micros"].as_i64()
+    );
+    assert!(plan["estimated_cost_micros"].as_i64().unwrap() > 0);
+    // One bad variant refuses the whole batch, naming it.
+    home.cmd()
+        .args([
+            "gen",
+            "-m",
+            "sandbox/procedural,dall-e-2",
+            "--size",
+            "1792x1024",
+            "x",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dall-e-2"));
+}
+
+#[test]
+fn an_identical_request_is_offered_from_the_store_unless_no_cache() {
+    let home = Home::new();
+    let args = ["--seed", "9", "-n", "2"];
+    let first = home.generate("a brass lamp", &args);
+    assert_eq!(first["status"], "succeeded");
+    let again = home.generate("a  brass lamp ", &args);
+    assert_eq!(again["status"], "cached");
+    assert_eq!(again["cached_from"], first["request_id"]);
+    assert_eq!(again["actual_cost_micros"], 0);
+    assert_eq!(again["images"], first["images"]);
+
+    // In plain mode it says where the images come from and how to insist.
+    home.cmd()
+        .args([
+            "gen",
+            "--size",
+            "48x32",
+            "-p",
+            "latency_ms=0",
+            "--seed",
+            "9",
+            "-n",
+            "2",
+            "--no-show",
+            "a brass lamp",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            first["images"][0]["path"].as_str().unwrap(),
+        ))
+        .stderr(
+            predicate::str::contains("identical request")
+                .and(predicate::str::contains("--no-cache")),
+        );
+
+    let forced = home.generate("a brass lamp", &["--seed", "9", "-n", "2", "--no-cache"]);
+    assert_eq!(forced["status"], "succeeded");
+    assert_ne!(forced["request_id"], first["request_id"]);
+    // A changed image is never offered.
+    std::fs::write(forced["images"][1]["path"].as_str().unwrap(), b"edited").unwrap();
+    std::fs::write(first["images"][1]["path"].as_str().unwrap(), b"edited").unwrap();
+    let fresh = home.generate("a brass lamp", &args);
+    assert_eq!(fresh["status"], "succeeded");
+}

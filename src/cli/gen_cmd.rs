@@ -176,9 +176,9 @@ fn plan(
     args: &GenArgs,
     context: &Context,
     catalog: &crate::catalog::Catalog,
-    preset: Option<Draft>,
+    preset: Option<&Draft>,
 ) -> Result<Plan, CliError> {
-    let (models, reason) = match (&args.models[..], &preset) {
+    let (models, reason) = match (&args.models[..], preset) {
         ([], Some(draft)) => (vec![draft.model.clone()], None),
         ([], None) => {
             let (model, why) = context.default_model(catalog, &process_env);
@@ -197,7 +197,7 @@ fn plan(
         for size in &sizes {
             let base = Draft {
                 model: model.clone(),
-                ..preset.clone().unwrap_or_default()
+                ..preset.cloned().unwrap_or_default()
             };
             match catalog.validate(&args.draft(base, *size)?) {
                 Ok(request) => {
@@ -218,7 +218,7 @@ pub fn run(args: &GenArgs) -> CliResult {
     let context = Context::load()?;
     let catalog = Arc::new(context.catalog()?);
     let preset = args.preset_draft(&context)?;
-    let plan = plan(args, &context, &catalog, preset)?;
+    let plan = plan(args, &context, &catalog, preset.as_ref())?;
     let speak = !args.quiet && !args.json;
     if speak && let (Some(reason), Some((request, _))) = (&plan.reason, plan.requests.first()) {
         eprintln!("tintype: {}", default_note(request, reason));
@@ -230,6 +230,10 @@ pub fn run(args: &GenArgs) -> CliResult {
                 .model
                 .deprecation_notice(&today.format("%Y-%m-%d").to_string()),
         );
+    }
+    if args.dry_run && args.json && plan.requests.len() > 1 {
+        gen_output::dry_run_batch(&plan.requests);
+        return Ok(());
     }
     if args.dry_run {
         for (request, cost) in &plan.requests {
@@ -402,7 +406,11 @@ async fn finish(
             } = result
             {
                 for handle in handles.drain(..) {
-                    outcomes.push(handle.await.map_err(|e| anyhow::anyhow!("a job task failed: {e}"))?);
+                    outcomes.push(
+                        handle
+                            .await
+                            .map_err(|e| anyhow::anyhow!("a job task failed: {e}"))?,
+                    );
                 }
             }
         }

@@ -76,7 +76,10 @@ impl Printer {
         } else {
             bar.println(line);
         }
-        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match event {
             JobEvent::Queued { job, n, .. } => {
                 jobs.insert(*job, (*n, 0));
@@ -169,20 +172,38 @@ struct DryRun<'a> {
     sent: bool,
 }
 
+fn dry_run_body<'a>(request: &'a ValidRequest, cost: &'a Cost) -> DryRun<'a> {
+    DryRun {
+        model: &request.model.id,
+        operation: &request.operation,
+        requests: request.calls.len(),
+        images: request.n,
+        calls: &request.calls,
+        estimated_cost_micros: cost.micros.0,
+        rule: &cost.rule,
+        price_source: request.op().pricing.source(),
+        params: request.effective_params(),
+        sent: false,
+    }
+}
+
+/// `--dry-run --json` for a variants batch: each request and the total.
+pub fn dry_run_batch(requests: &[(ValidRequest, Cost)]) {
+    let total: i64 = requests.iter().map(|(_, c)| c.micros.0).sum();
+    let body = serde_json::json!({
+        "estimated_cost_micros": total,
+        "sent": false,
+        "requests": requests.iter().map(|(r, c)| dry_run_body(r, c)).collect::<Vec<_>>(),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    );
+}
+
 pub fn dry_run(request: &ValidRequest, cost: &Cost, json: bool) {
     if json {
-        let body = DryRun {
-            model: &request.model.id,
-            operation: &request.operation,
-            requests: request.calls.len(),
-            images: request.n,
-            calls: &request.calls,
-            estimated_cost_micros: cost.micros.0,
-            rule: &cost.rule,
-            price_source: request.op().pricing.source(),
-            params: request.effective_params(),
-            sent: false,
-        };
+        let body = dry_run_body(request, cost);
         println!(
             "{}",
             serde_json::to_string_pretty(&body).unwrap_or_default()
@@ -347,7 +368,10 @@ fn result_of(store: &Store, result: &RunResult) -> Result<GenResult, CliError> {
                     .map(|o| o.actual.as_ref().map(|c| c.micros))
                     .sum::<Option<Micros>>()
                     .map(|m| m.0),
-                error: outcomes.iter().find_map(|o| o.error.as_ref()).map(error_out),
+                error: outcomes
+                    .iter()
+                    .find_map(|o| o.error.as_ref())
+                    .map(error_out),
                 jobs: records
                     .iter()
                     .map(|j| JobOut {
@@ -380,9 +404,15 @@ pub fn report(store: &Store, results: &[RunResult], json: bool) -> Result<Vec<St
         let text = if each.len() == 1 {
             serde_json::to_string_pretty(&each.remove(0))
         } else {
-            let status = if each.iter().all(|r| matches!(r.status.as_str(), "succeeded" | "cached")) {
+            let status = if each
+                .iter()
+                .all(|r| matches!(r.status.as_str(), "succeeded" | "cached"))
+            {
                 "succeeded"
-            } else if each.iter().any(|r| matches!(r.status.as_str(), "succeeded" | "cached")) {
+            } else if each
+                .iter()
+                .any(|r| matches!(r.status.as_str(), "succeeded" | "cached"))
+            {
                 "partial"
             } else {
                 "failed"
@@ -426,7 +456,11 @@ pub fn report(store: &Store, results: &[RunResult], json: bool) -> Result<Vec<St
             } = result
             {
                 let when = chrono::DateTime::from_timestamp_millis(earlier.created_at)
-                    .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+                    .map(|t| {
+                        t.with_timezone(&chrono::Local)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
                     .unwrap_or_default();
                 eprintln!(
                     "tintype: {} made these for an identical request on {when} (request {}); \

@@ -9,6 +9,7 @@ mod history;
 mod inspect;
 mod models;
 mod presets;
+mod resume;
 mod table;
 mod welcome;
 
@@ -47,6 +48,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Show the recipe saved with an image, and the command that makes it again
     Inspect(inspect::InspectArgs),
+    /// Pick up jobs a stopped tintype left unfinished, or mark them interrupted
+    Resume(resume::ResumeArgs),
     /// Print shell completions
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Cost(args)) => cost::run(&args),
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Resume(args)) => resume::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

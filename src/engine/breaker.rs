@@ -30,8 +30,12 @@ impl Default for BreakerPolicy {
 
 #[derive(Debug)]
 enum State {
-    Closed { faults: u32 },
-    Open { until: Instant },
+    Closed {
+        faults: u32,
+    },
+    Open {
+        until: Instant,
+    },
     /// One trial call is out; the others are refused until it ends.
     HalfOpen,
 }
@@ -54,7 +58,10 @@ impl Breaker {
 
     /// Whether a call may be sent now; when not, the error to end it with.
     pub fn admit(&self, now: Instant) -> Result<(), ProviderError> {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (state, last) = &mut *guard;
         match state {
             State::Closed { .. } => Ok(()),
@@ -75,12 +82,15 @@ impl Breaker {
 
     /// What became of a call that `admit` let through.
     pub fn record(&self, now: Instant, result: Result<(), &ProviderError>) {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (state, last) = &mut *guard;
         match result {
             Ok(()) => *state = State::Closed { faults: 0 },
             Err(error) if error.class.is_provider_fault() => {
-                *last = error.message.clone();
+                last.clone_from(&error.message);
                 let faults = match state {
                     State::Closed { faults } => *faults + 1,
                     // The trial failed: straight back to open.

@@ -120,7 +120,11 @@ impl Engine {
     }
 
     pub(super) fn lane(&self, provider: &str) -> Result<Arc<Lane>, String> {
-        let mut lanes = self.inner.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lanes = self
+            .inner
+            .lanes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(lane) = lanes.get(provider) {
             return Ok(Arc::clone(lane));
         }
@@ -204,7 +208,7 @@ impl Engine {
         self.inner
             .live
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(job, (request, token.clone()));
         token
     }
@@ -213,14 +217,22 @@ impl Engine {
     /// and cancelled at the provider where its API allows. False when the
     /// job is not running here.
     pub fn cancel_job(&self, job: JobId) -> bool {
-        let live = self.inner.live.lock().unwrap_or_else(|p| p.into_inner());
+        let live = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         live.get(&job).map(|(_, token)| token.cancel()).is_some()
     }
 
     /// Cancels every unfinished job of these requests (a request, or all
     /// the requests of a batch); returns how many were asked to stop.
     pub fn cancel_requests(&self, requests: &[RequestId]) -> usize {
-        let live = self.inner.live.lock().unwrap_or_else(|p| p.into_inner());
+        let live = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         live.values()
             .filter(|(request, _)| requests.contains(request))
             .map(|(_, token)| token.cancel())
@@ -228,7 +240,11 @@ impl Engine {
     }
 
     pub fn cancel_all(&self) -> usize {
-        let live = self.inner.live.lock().unwrap_or_else(|p| p.into_inner());
+        let live = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         live.values().map(|(_, token)| token.cancel()).count()
     }
 
@@ -237,7 +253,7 @@ impl Engine {
         self.inner
             .live
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
 }

@@ -16,8 +16,8 @@ pub mod owner;
 pub mod pace;
 mod recover;
 pub mod retry;
-pub mod setup;
 mod run;
+pub mod setup;
 
 pub use dispatch::{ClientSource, Engine, EngineSettings, SubmitError, Submitted};
 pub use events::JobEvent;

@@ -104,12 +104,54 @@ pub fn with_text_chunks(png: &[u8], entries: &[(&str, &str)]) -> Result<Vec<u8>,
     Ok(out)
 }
 
+const PART_PREFIX: &str = ".tintype-";
+const PART_SUFFIX: &str = ".part";
+
+/// Removes the half-written files (`.tintype-<pid>-*.part`) that tintypes
+/// killed mid-write left in `images` and its day folders; `alive(pid)` says
+/// whether a tintype with that pid is running. Returns how many went.
+pub fn sweep_parts(images: &Path, alive: impl Fn(u32) -> bool) -> usize {
+    let mut swept = 0;
+    let mut dirs = vec![images.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(images) {
+        dirs.extend(
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path()),
+        );
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(PART_PREFIX)
+                .filter(|_| name.ends_with(PART_SUFFIX))
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !alive(pid) && std::fs::remove_file(entry.path()).is_ok() {
+                swept += 1;
+            }
+        }
+    }
+    swept
+}
+
 /// Writes `bytes` to `path` so that readers see all of it or none of it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".tintype-").suffix(".part");
+    // The pid names the writer, so a restart can tell a part left by a
+    // killed tintype from one a running tintype is writing now.
+    let prefix = format!("{PART_PREFIX}{}-", std::process::id());
+    builder.prefix(&prefix).suffix(PART_SUFFIX);
     // Saved images are ordinary files for viewers and file managers, not secrets.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
@@ -140,7 +182,9 @@ pub fn save_image(
     recipe: &Recipe,
 ) -> Result<SavedImage, SaveError> {
     let decoded = image::load_from_memory(bytes).map_err(|e| {
-        SaveError::Unreadable(format!("the provider sent an unreadable {format} image: {e}"))
+        SaveError::Unreadable(format!(
+            "the provider sent an unreadable {format} image: {e}"
+        ))
     })?;
     write_checked(dir, stem, bytes, format, recipe, &decoded).map_err(SaveError::Disk)
 }
@@ -293,5 +337,20 @@ mod tests {
         assert!(matches!(error, SaveError::Unreadable(_)), "{error}");
         assert!(error.to_string().contains("unreadable"), "{error}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn parts_left_by_dead_writers_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("2026-11-21");
+        std::fs::create_dir_all(&day).unwrap();
+        for name in [".tintype-111-abc.part", ".tintype-222-def.part", "kept.png"] {
+            std::fs::write(day.join(name), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join(".tintype-111-top.part"), b"x").unwrap();
+        assert_eq!(sweep_parts(dir.path(), |pid| pid == 222), 2);
+        assert!(day.join(".tintype-222-def.part").exists());
+        assert!(day.join("kept.png").exists());
+        assert!(!day.join(".tintype-111-abc.part").exists());
     }
 }

@@ -18,11 +18,7 @@ pub struct Owner {
 impl Owner {
     pub fn claim(locks: &Path) -> io::Result<Owner> {
         std::fs::create_dir_all(locks)?;
-        let token = format!(
-            "{}-{:016x}",
-            std::process::id(),
-            fastrand::u64(..)
-        );
+        let token = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
         let path = locks.join(format!("{token}.lock"));
         let file = OpenOptions::new()
             .write(true)
@@ -67,6 +63,24 @@ impl Owner {
             }
             Err(TryLockError::WouldBlock | TryLockError::Error(_)) => false,
         }
+    }
+}
+
+impl Owner {
+    /// Whether a tintype with this pid is running (holds its owner lock).
+    pub fn pid_alive(locks: &Path, pid: u32) -> bool {
+        let prefix = format!("{pid}-");
+        std::fs::read_dir(locks).is_ok_and(|entries| {
+            entries.flatten().any(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(".lock"))
+                    .is_some_and(|_| {
+                        let token = name.trim_end_matches(".lock");
+                        !Owner::is_gone(locks, token)
+                    })
+            })
+        })
     }
 }
 

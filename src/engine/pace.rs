@@ -49,14 +49,20 @@ impl Pacer {
     /// shortening, a hold already in place).
     pub fn hold(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut hold = self.hold_until.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hold = self
+            .hold_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if hold.is_none_or(|h| h < until) {
             *hold = Some(until);
         }
     }
 
     fn held_for(&self) -> Option<Duration> {
-        let hold = *self.hold_until.lock().unwrap_or_else(|p| p.into_inner());
+        let hold = *self
+            .hold_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         hold.map(|until| until.saturating_duration_since(Instant::now()))
             .filter(|d| !d.is_zero())
     }
@@ -130,7 +136,9 @@ mod tests {
         let heard = Mutex::new(Vec::new());
         let start = std::time::Instant::now();
         pacer
-            .ready(1, |wait, why| heard.lock().unwrap().push((wait, why.to_string())))
+            .ready(1, |wait, why| {
+                heard.lock().unwrap().push((wait, why.to_string()));
+            })
             .await;
         assert!(start.elapsed() >= Duration::from_millis(1150));
         let heard = heard.into_inner().unwrap();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::dispatch::Engine;
+use super::output::sweep_parts;
 use super::owner::Owner;
 use super::run::{JobOutcome, JobTask, Queued, interrupt};
 use crate::catalog::{Catalog, Params};
@@ -33,6 +34,12 @@ impl Engine {
     pub async fn recover(&self, catalog: &Catalog) -> Result<Vec<Recovery>, StoreError> {
         let me = self.owner_token().to_string();
         let locks = self.inner.owner.locks().to_path_buf();
+        let (images, sweep_locks) = (self.inner.images_dir.clone(), locks.clone());
+        // Half-written files of writers that were killed: never images.
+        let _ = tokio::task::spawn_blocking(move || {
+            sweep_parts(&images, |pid| Owner::pid_alive(&sweep_locks, pid))
+        })
+        .await;
         let unfinished = self.store().run(|s| s.unfinished_jobs()).await?;
         let orphans = unfinished.into_iter().filter(|job| match &job.owner {
             Some(owner) if *owner == me => false,
@@ -44,12 +51,7 @@ impl Engine {
             let request = job.request_id;
             let stored = self
                 .store()
-                .run(move |s| {
-                    Ok((
-                        s.stored_request(request)?,
-                        s.jobs_of(request)?,
-                    ))
-                })
+                .run(move |s| Ok((s.stored_request(request)?, s.jobs_of(request)?)))
                 .await?;
             let (Some(stored), siblings) = stored else {
                 continue;
@@ -89,7 +91,13 @@ impl Engine {
     ) -> Option<JobTask> {
         let params: Params = serde_json::from_str(&stored.params_json).ok()?;
         let request = catalog
-            .restore_sent(&stored.model, &stored.operation, &stored.prompt, params, stored.n)
+            .restore_sent(
+                &stored.model,
+                &stored.operation,
+                &stored.prompt,
+                params,
+                stored.n,
+            )
             .ok()?;
         let lane = self.lane(&stored.provider).ok()?;
         // The seed this call was sent with: the request's first seed,

@@ -142,10 +142,7 @@ pub(super) struct JobTask {
     pub cancel: CancellationToken,
 }
 
-async fn acquire(
-    inner: &Inner,
-    lane: &Lane,
-) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
+async fn acquire(inner: &Inner, lane: &Lane) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
     // Lane first: a job waiting for a busy provider holds no global slot
     // that another provider's job could use.
     let lane_slot = Arc::clone(&lane.slots)
@@ -183,7 +180,7 @@ impl JobTask {
         inner
             .live
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&job);
         outcome
     }
@@ -215,7 +212,11 @@ impl JobTask {
                     ),
                 });
             });
-            let how = if sent { Sent::OnlyFailedAttempts } else { Sent::Never };
+            let how = if sent {
+                Sent::OnlyFailedAttempts
+            } else {
+                Sent::Never
+            };
             tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => return self.canceled(inner, outcome, how).await,
@@ -268,11 +269,26 @@ impl JobTask {
                 () = tokio::time::sleep(wait) => {}
             }
         };
-        conclude(inner, &self.request, &self.queued, job, self.index, &this_call, result, outcome, started).await
+        conclude(
+            inner,
+            &self.request,
+            &self.queued,
+            job,
+            self.index,
+            &this_call,
+            result,
+            outcome,
+            started,
+        )
+        .await
     }
 
     /// One call to the provider, its progress forwarded as it comes.
-    async fn attempt(&self, inner: &Inner, this_call: &ValidRequest) -> Result<Attempt, StoreError> {
+    async fn attempt(
+        &self,
+        inner: &Inner,
+        this_call: &ValidRequest,
+    ) -> Result<Attempt, StoreError> {
         let (progress, mut updates) = unbounded_channel();
         let call = Call {
             request: this_call,
@@ -345,7 +361,7 @@ impl JobTask {
         inner
             .live
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&job);
         outcome
     }
@@ -387,7 +403,18 @@ impl JobTask {
                     .await;
             }
         };
-        conclude(inner, &self.request, &self.queued, job, self.index, &this_call, result, outcome, started).await
+        conclude(
+            inner,
+            &self.request,
+            &self.queued,
+            job,
+            self.index,
+            &this_call,
+            result,
+            outcome,
+            started,
+        )
+        .await
     }
 
     async fn canceled(
@@ -412,24 +439,28 @@ impl JobTask {
                 Charged::No,
             ),
             Sent::InFlight(Some(remote)) => {
-                let asked = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    self.lane.client.cancel(&remote),
-                )
-                .await;
+                let asked =
+                    tokio::time::timeout(Duration::from_secs(10), self.lane.client.cancel(&remote))
+                        .await;
                 let told = match asked {
                     Ok(Ok(())) => format!("asked {} to stop {remote}", self.lane.name),
-                    Ok(Err(e)) => format!("{} did not confirm stopping {remote}: {}", self.lane.name, e.message),
+                    Ok(Err(e)) => format!(
+                        "{} did not confirm stopping {remote}: {}",
+                        self.lane.name, e.message
+                    ),
                     Err(_) => format!("{} did not answer the cancel for {remote}", self.lane.name),
                 };
                 (
-                    format!("canceled while at the provider ({told}); it may have been charged for the time it ran"),
+                    format!(
+                        "canceled while at the provider ({told}); it may have been charged for the time it ran"
+                    ),
                     None,
                     Charged::Maybe,
                 )
             }
             Sent::InFlight(None) => (
-                "canceled while the request was out; the provider may have made and charged it".to_string(),
+                "canceled while the request was out; the provider may have made and charged it"
+                    .to_string(),
                 None,
                 Charged::Maybe,
             ),
@@ -684,7 +715,10 @@ async fn save_all(
             tokio::task::spawn_blocking(move || save_image(&dir, &stem, &bytes, &format, &recipe))
                 .await
                 .map_err(|e| {
-                    ProviderError::new(ErrorClass::SaveFailed, format!("the image writer stopped: {e}"))
+                    ProviderError::new(
+                        ErrorClass::SaveFailed,
+                        format!("the image writer stopped: {e}"),
+                    )
                 })?
                 .map_err(|e| match e {
                     SaveError::Unreadable(message) => {

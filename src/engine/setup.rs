@@ -35,7 +35,10 @@ pub fn settings(config: &Config, catalog: &Catalog) -> EngineSettings {
         lanes.insert(name.clone(), lane);
     }
     EngineSettings {
-        max_concurrent: config.jobs.max_concurrent.unwrap_or(defaults.max_concurrent),
+        max_concurrent: config
+            .jobs
+            .max_concurrent
+            .unwrap_or(defaults.max_concurrent),
         retry: config.retry.policy(),
         breaker: defaults.breaker,
         lanes,

@@ -353,10 +353,8 @@ impl Store {
 
     /// Makes `request` the first of a batch: the batch is named after it.
     pub fn start_batch(&self, request: RequestId) -> Result<()> {
-        self.conn.execute(
-            "UPDATE requests SET batch_id = id WHERE id = ?1",
-            [request],
-        )?;
+        self.conn
+            .execute("UPDATE requests SET batch_id = id WHERE id = ?1", [request])?;
         Ok(())
     }
 

@@ -53,7 +53,9 @@ impl Store {
              ORDER BY r.id DESC LIMIT ?3",
         )?;
         let candidates: Vec<(RequestId, i64)> = found
-            .query_map(params![hash, n, limit], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map(params![hash, n, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let mut images = self.conn.prepare_cached(
             "SELECT i.job_id, i.path, i.sha256, i.width, i.height, i.seed FROM images i \

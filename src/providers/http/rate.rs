@@ -39,7 +39,10 @@ pub(super) fn report(headers: &HeaderMap) {
 pub fn exhausted_for(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
     let pairs = [
-        ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+        (
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ),
         ("x-ratelimit-remaining-images", "x-ratelimit-reset-images"),
         ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
         ("ratelimit-remaining", "ratelimit-reset"),
