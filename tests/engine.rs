@@ -1113,3 +1113,41 @@ async fn identical_requests_are_offered_until_their_images_change() {
         "a changed image is not offered"
     );
 }
+
+#[tokio::test]
+async fn an_image_unlike_the_one_asked_for_is_kept_and_said() {
+    // The gauge always answers with a 4x4 PNG.
+    let gauge = Gauge::new(Duration::ZERO);
+    let mut harness = harness(
+        settings(lane(1), 0),
+        gauge_clients(HashMap::from([("sandbox", Arc::clone(&gauge))])),
+    );
+    let outcomes = run(
+        &harness.engine,
+        request(
+            "sandbox/procedural",
+            "a wrong size",
+            &[
+                ("size", "64x48"),
+                ("output_format", "webp"),
+                ("latency_ms", "0"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(outcomes[0].state, JobState::Succeeded);
+    let mut said = Vec::new();
+    while let Ok(event) = harness.events.try_recv() {
+        if let JobEvent::Status { text, .. } = event {
+            said.push(text);
+        }
+    }
+    assert!(
+        said.contains(&"asked for 64x48, the provider made 4x4".to_string()),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&"asked for webp, the provider sent png".to_string()),
+        "{said:?}"
+    );
+}

@@ -1040,3 +1040,30 @@ async fn an_expired_output_link_is_output_lost_and_charged() {
     assert!(error.message.contains("403"), "{}", error.message);
     assert!(error.explain().contains("make it again"));
 }
+
+#[tokio::test]
+async fn a_60_mb_answer_is_refused_by_the_default_cap_without_reading_it() {
+    let huge = vec![b' '; 60 * 1024 * 1024];
+    let error = generation_error(
+        ResponseTemplate::new(200).set_body_raw(huge, "application/json"),
+        Limits {
+            request_timeout: Duration::from_secs(20),
+            ..Limits::default()
+        },
+    )
+    .await;
+    assert_eq!(error.class, ErrorClass::BadResponse);
+    // 62,914,560 bytes against the 52,428,800 default.
+    assert!(
+        error
+            .message
+            .contains("the answer is 62 MB, more than the 52 MB"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("limits.max_body_bytes"),
+        "{}",
+        error.message
+    );
+}

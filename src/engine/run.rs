@@ -639,6 +639,35 @@ async fn fail(
     Ok(actual)
 }
 
+/// How a saved image differs from what was asked: its size (where the
+/// operation makes images of the size asked) and its format. Kept either
+/// way, since it was made and billed; said, so nobody is surprised later.
+pub(super) fn unlike_asked(request: &ValidRequest, saved: &SavedImage) -> Vec<String> {
+    let mut said = Vec::new();
+    let same_size_ops = ["generate", "edit", "variation"];
+    if same_size_ops.contains(&request.operation.as_str())
+        && let Some(size) = request.size()
+        && (size.width, size.height) != (saved.width, saved.height)
+    {
+        said.push(format!(
+            "asked for {}x{}, the provider made {}x{}",
+            size.width, size.height, saved.width, saved.height
+        ));
+    }
+    if let Some(asked) = request.value("output_format")
+        && let Some(asked) = asked.as_str()
+    {
+        let asked = if asked == "jpg" { "jpeg" } else { asked };
+        if asked != saved.format {
+            said.push(format!(
+                "asked for {asked}, the provider sent {}",
+                saved.format
+            ));
+        }
+    }
+    said
+}
+
 /// The actual cost from the usage the provider reported; without usage, the
 /// images delivered are what the price rule bills.
 fn charged_for(call: &ValidRequest, output: &CallOutput) -> Cost {
@@ -742,6 +771,12 @@ async fn save_all(
             .run(move |store| store.add_image(job, &row, &at_row))
             .await
             .map_err(|e| ProviderError::new(ErrorClass::SaveFailed, e.to_string()))?;
+        for surprise in unlike_asked(request, &file) {
+            inner.emit(JobEvent::Status {
+                job,
+                text: surprise,
+            });
+        }
         inner.emit(JobEvent::ImageSaved {
             job,
             path: file.path.clone(),
