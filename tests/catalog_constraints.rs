@@ -1001,3 +1001,26 @@ fn every_model_enforces_its_n_and_prompt_limits() {
         }
     }
 }
+
+#[test]
+fn gpt_image_2_keeps_its_own_sizes_over_the_shared_gpt_image_ones() {
+    let catalog = catalog();
+    let model = catalog.resolve("openai/gpt-image-2").unwrap();
+    for op in ["generate", "edit"] {
+        let size = &model.operation(op).unwrap().params["size"];
+        let values: Vec<String> = size.values.iter().map(ToString::to_string).collect();
+        assert!(
+            values.contains(&"3840x2160".to_string()),
+            "{op}: {values:?}"
+        );
+        assert_eq!(
+            size.default.as_ref().map(ToString::to_string).as_deref(),
+            Some("auto"),
+            "{op}"
+        );
+    }
+    // The shared list still applies to gpt-image-1.5.
+    let older = catalog.resolve("openai/gpt-image-1.5").unwrap();
+    let values = &older.operation("generate").unwrap().params["size"].values;
+    assert!(!values.iter().any(|v| v.to_string() == "3840x2160"));
+}

@@ -27,30 +27,35 @@ pub fn resolve_templates(doc: &mut Table) -> Result<(), String> {
         None => Table::new(),
     };
     match doc.get_mut("models") {
-        Some(Value::Table(models)) => expand_within(models, &templates, "models"),
+        Some(Value::Table(models)) => expand_within(models, &templates, "models", 0),
         _ => Ok(()),
     }
 }
 
-fn expand_within(table: &mut Table, templates: &Table, at: &str) -> Result<(), String> {
+fn expand_within(table: &mut Table, templates: &Table, at: &str, depth: u32) -> Result<(), String> {
     for (key, value) in table.iter_mut() {
         if let Value::Table(inner) = value {
             let here = format!("{at}.{key}");
-            *inner =
-                expand(std::mem::take(inner), templates, 0).map_err(|e| format!("{here}: {e}"))?;
-            expand_within(inner, templates, &here)?;
+            *inner = expand(std::mem::take(inner), templates, depth + 1, &here)
+                .map_err(|e| format!("{here}: {e}"))?;
         }
     }
     Ok(())
 }
 
-fn expand(mut op: Table, templates: &Table, depth: u32) -> Result<Table, String> {
+/// A table with its templates resolved, its own nested ones first: a local
+/// `params.size.template = "x"` must land on top of what the outer template
+/// says about `params.size`, not be buried under it.
+fn expand(mut op: Table, templates: &Table, depth: u32, at: &str) -> Result<Table, String> {
+    // Tables nest a few levels and templates a few more; far beyond that
+    // is a template that includes itself.
+    if depth > 32 {
+        return Err("templates nest too deep (is there a cycle?)".into());
+    }
+    expand_within(&mut op, templates, at, depth)?;
     let Some(name) = op.remove("template") else {
         return Ok(op);
     };
-    if depth > 8 {
-        return Err("templates nest more than 8 deep (is there a cycle?)".into());
-    }
     let name = name
         .as_str()
         .ok_or("`template` must be a template's name")?
@@ -58,7 +63,7 @@ fn expand(mut op: Table, templates: &Table, depth: u32) -> Result<Table, String>
     let Some(Value::Table(template)) = templates.get(&name) else {
         return Err(format!("no template named {name:?} in [templates]"));
     };
-    let mut base = expand(template.clone(), templates, depth + 1)?;
+    let mut base = expand(template.clone(), templates, depth + 1, at)?;
     deep_merge(&mut base, op);
     Ok(base)
 }
@@ -106,6 +111,20 @@ mod tests {
         assert!(op["params"]["size"].is_table());
         assert!(op.get("template").is_none());
         assert!(doc.get("templates").is_none());
+    }
+
+    #[test]
+    fn a_local_nested_template_wins_over_the_outer_templates_table() {
+        let mut doc = table(
+            "[templates.op]\nparams.size = { values = ['small'], default = 'small' }\n\
+             [templates.big_size]\nvalues = ['big', 'huge']\ndefault = 'auto'\n\
+             [models.'p/m'.operations]\n\
+             generate = { template = 'op', params.size.template = 'big_size' }\n",
+        );
+        resolve_templates(&mut doc).unwrap();
+        let size = &doc["models"]["p/m"]["operations"]["generate"]["params"]["size"];
+        assert_eq!(size["default"].as_str(), Some("auto"));
+        assert_eq!(size["values"].as_array().unwrap().len(), 2);
     }
 
     #[test]
