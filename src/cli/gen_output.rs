@@ -2,7 +2,7 @@
 //! object on stdout. Provider text is stripped of control sequences first.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -517,17 +517,23 @@ pub fn verdict(results: &[RunResult]) -> CliResult {
 /// speaks a graphics protocol (kitty, iTerm2, sixel); elsewhere (a pipe,
 /// a plain terminal) the paths are enough.
 pub fn show_inline(paths: &[String]) {
-    use std::io::IsTerminal;
     if paths.is_empty() || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return;
     }
+    // The probes ask the terminal and read its answer: in raw mode, so the
+    // answer is not echoed onto the screen.
+    let raw = ratatui::crossterm::terminal::enable_raw_mode().is_ok();
     let graphics = viuer::get_kitty_support() != viuer::KittySupport::None
         || viuer::is_iterm_supported()
         || viuer::is_sixel_supported();
+    if raw {
+        let _ = ratatui::crossterm::terminal::disable_raw_mode();
+    }
     if !graphics {
         return;
     }
     let columns = crossterm_width().min(48);
+    let mut out = std::io::stdout();
     for path in paths {
         let Ok(picture) = image::open(path) else {
             continue;
@@ -537,7 +543,14 @@ pub fn show_inline(paths: &[String]) {
             width: Some(columns),
             ..viuer::Config::default()
         };
-        let _ = viuer::print(&picture, &config);
+        // From the left edge, and a line of air below: the cell size viuer
+        // assumes can be a little off, and the next picture must not cover
+        // the bottom of this one.
+        let _ = write!(out, "\r");
+        let _ = out.flush();
+        if viuer::print(&picture, &config).is_ok() {
+            let _ = writeln!(out);
+        }
     }
 }
 
