@@ -158,25 +158,28 @@ async fn acquire(inner: &Inner, lane: &Lane) -> (OwnedSemaphorePermit, OwnedSema
 
 impl JobTask {
     pub async fn run(self, inner: Arc<Inner>) -> JobOutcome {
+        let driven = self.drive(&inner).await;
+        self.settle(&inner, driven)
+    }
+
+    /// The end of the task: a store that cannot be written (a full disk, a
+    /// lost file) is said as the job's failure, and the job stops counting
+    /// as live either way.
+    fn settle(&self, inner: &Inner, driven: Result<JobOutcome, StoreError>) -> JobOutcome {
         let job = self.job;
-        let outcome = match self.drive(&inner).await {
-            Ok(outcome) => outcome,
-            Err(store_error) => {
-                // The store cannot be written (a full disk, a lost file):
-                // say so; the job's row shows where it stopped.
-                let error = ProviderError::new(
-                    ErrorClass::SaveFailed,
-                    format!("the database could not be written: {store_error}"),
-                );
-                inner.emit(JobEvent::Failed {
-                    job,
-                    error: error.clone(),
-                });
-                let mut outcome = JobOutcome::new(job, estimate(&self.request.for_call(self.n)));
-                outcome.error = Some(error);
-                outcome
-            }
-        };
+        let outcome = driven.unwrap_or_else(|store_error| {
+            let error = ProviderError::new(
+                ErrorClass::SaveFailed,
+                format!("the database could not be written: {store_error}"),
+            );
+            inner.emit(JobEvent::Failed {
+                job,
+                error: error.clone(),
+            });
+            let mut outcome = JobOutcome::new(job, estimate(&self.request.for_call(self.n)));
+            outcome.error = Some(error);
+            outcome
+        });
         inner
             .live
             .lock()
@@ -341,29 +344,8 @@ impl JobTask {
     /// Picks up a call a stopped tintype left at the provider, by its remote
     /// id. When the provider cannot resume, the job ends interrupted.
     pub async fn resume(self, inner: Arc<Inner>, remote: String) -> JobOutcome {
-        let job = self.job;
-        let outcome = match self.drive_resume(&inner, remote).await {
-            Ok(outcome) => outcome,
-            Err(store_error) => {
-                let error = ProviderError::new(
-                    ErrorClass::SaveFailed,
-                    format!("the database could not be written: {store_error}"),
-                );
-                inner.emit(JobEvent::Failed {
-                    job,
-                    error: error.clone(),
-                });
-                let mut outcome = JobOutcome::new(job, estimate(&self.request.for_call(self.n)));
-                outcome.error = Some(error);
-                outcome
-            }
-        };
-        inner
-            .live
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&job);
-        outcome
+        let driven = self.drive_resume(&inner, remote).await;
+        self.settle(&inner, driven)
     }
 
     async fn drive_resume(&self, inner: &Inner, remote: String) -> Result<JobOutcome, StoreError> {
