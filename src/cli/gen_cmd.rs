@@ -8,15 +8,16 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::context::{DefaultReason, warn};
-use super::gen_output::{self, Printer, RunResult};
+use super::gen_output;
+use super::gen_run::{finish, submit_all};
+use super::progress::Printer;
+use super::session::{recover, start_engine};
 use super::{CliError, CliResult, Context};
 use crate::catalog::{Cost, Draft, ParamError, ParamValue, ValidRequest, estimate, input};
 use crate::config::keys::process_env;
 use crate::engine::budget::{self, Caps, Verdict};
-use crate::engine::owner::Owner;
-use crate::engine::setup as engine_setup;
-use crate::engine::{Engine, JobEvent, JobOutcome, Recovery, SubmitError, cache};
-use crate::store::{SharedStore, Store};
+use crate::engine::setup::Clients;
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
@@ -167,8 +168,8 @@ fn split_pair(pair: &str, usage: &str) -> Result<(String, String), CliError> {
 
 /// The requests a `gen` makes: one, or one per model and size of a
 /// variants batch, each validated and estimated.
-struct Plan {
-    requests: Vec<(ValidRequest, Cost)>,
+pub(super) struct Plan {
+    pub requests: Vec<(ValidRequest, Cost)>,
     reason: Option<DefaultReason>,
 }
 
@@ -244,10 +245,17 @@ pub fn run(args: &GenArgs) -> CliResult {
     let total = plan.requests.iter().map(|(_, c)| c.micros).sum();
     let store = context.store()?;
     check_budget(&context, &store, total, today, args.yes, speak)?;
-    // A missing key or a bad base URL is said now, before anything is queued.
+    // A missing key or a bad base URL is said now, before anything is queued;
+    // the clients built for that are the ones the engine uses, so a key
+    // command (`pass show ...`) runs once per provider.
+    let mut clients = Clients::new();
     for (request, _) in &plan.requests {
-        crate::providers::setup::provider(
-            &request.model.provider,
+        let provider = &request.model.provider;
+        if clients.contains_key(provider) {
+            continue;
+        }
+        let client = crate::providers::setup::provider(
+            provider,
             &catalog,
             &context.config,
             &process_env,
@@ -259,6 +267,7 @@ pub fn run(args: &GenArgs) -> CliResult {
                 request.model.id
             ))
         })?;
+        clients.insert(provider.clone(), Arc::from(client));
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -277,7 +286,7 @@ pub fn run(args: &GenArgs) -> CliResult {
                 }
             })
         };
-        let engine = start_engine(&context, &catalog, store, events)?;
+        let engine = start_engine(&context, &catalog, store, events, clients)?;
         let resumed = recover(&engine, &catalog, &printer).await?;
         let results = submit_all(&engine, plan, args).await;
         let results = match results {
@@ -294,147 +303,9 @@ pub fn run(args: &GenArgs) -> CliResult {
     let store = engine.lock();
     let shown = gen_output::report(&store, &results, args.json)?;
     if !args.no_show && !args.json {
-        gen_output::show_inline(&shown);
+        super::inline::show_inline(&shown);
     }
     gen_output::verdict(&results)
-}
-
-/// The engine for this process: settings from config.toml and the catalog,
-/// clients built on first use, and a lock file naming it the owner of its jobs.
-pub fn start_engine(
-    context: &Context,
-    catalog: &Arc<crate::catalog::Catalog>,
-    store: Store,
-    events: tokio::sync::mpsc::UnboundedSender<JobEvent>,
-) -> Result<Engine, CliError> {
-    let owner = Owner::claim(&context.paths.locks()).map_err(|e| {
-        CliError::Other(anyhow::anyhow!(
-            "cannot create a lock file in {}: {e}",
-            context.paths.locks().display()
-        ))
-    })?;
-    Ok(Engine::new(
-        SharedStore::new(store),
-        context.paths.images(),
-        events,
-        engine_setup::settings(&context.config, catalog),
-        engine_setup::clients(Arc::clone(catalog), Arc::new(context.config.clone())),
-        owner,
-    ))
-}
-
-/// Picks up what a stopped tintype left unfinished; returns the resumed jobs.
-pub async fn recover(
-    engine: &Engine,
-    catalog: &crate::catalog::Catalog,
-    printer: &Printer,
-) -> Result<Vec<tokio::task::JoinHandle<JobOutcome>>, CliError> {
-    let mut resumed = Vec::new();
-    for recovery in engine.recover(catalog).await? {
-        match recovery {
-            Recovery::Resumed {
-                job,
-                remote_id,
-                handle,
-            } => {
-                printer.note(&format!(
-                    "job {job}: left running by a stopped tintype; following {remote_id} again"
-                ));
-                resumed.push(handle);
-            }
-            // The engine's event says it; nothing more to do here.
-            Recovery::Interrupted { .. } => {}
-        }
-    }
-    Ok(resumed)
-}
-
-async fn submit_all(
-    engine: &Engine,
-    plan: Plan,
-    args: &GenArgs,
-) -> Result<Vec<RunResult>, CliError> {
-    let mut results = Vec::new();
-    let mut batch = None;
-    let several = plan.requests.len() > 1;
-    for (request, cost) in plan.requests {
-        if !args.no_cache
-            && let Some(earlier) = cache::identical(engine.store(), &request).await?
-        {
-            results.push(RunResult::Cached {
-                request,
-                estimate: cost,
-                earlier,
-            });
-            continue;
-        }
-        let submitted = engine
-            .submit(request.clone(), cost.clone(), args.preset.clone(), batch)
-            .await
-            .map_err(|e| match e {
-                SubmitError::Store(e) => CliError::from(e),
-                SubmitError::Provider(why) => CliError::Provider(why),
-            })?;
-        if several && batch.is_none() {
-            let first = submitted.queued.request_id;
-            engine.store().run(move |s| s.start_batch(first)).await?;
-            batch = Some(first);
-        }
-        results.push(RunResult::Ran {
-            request,
-            estimate: cost,
-            queued: submitted.queued,
-            handles: submitted.jobs,
-            outcomes: Vec::new(),
-        });
-    }
-    Ok(results)
-}
-
-/// Waits for every job. Ctrl-C cancels them all (remote ones at their
-/// provider) and still waits for each to record how it ended.
-async fn finish(
-    engine: &Engine,
-    mut results: Vec<RunResult>,
-    resumed: Vec<tokio::task::JoinHandle<JobOutcome>>,
-) -> Result<Vec<RunResult>, CliError> {
-    let mut interrupted = false;
-    let all = async move {
-        for result in &mut results {
-            if let RunResult::Ran {
-                handles, outcomes, ..
-            } = result
-            {
-                for handle in handles.drain(..) {
-                    outcomes.push(
-                        handle
-                            .await
-                            .map_err(|e| anyhow::anyhow!("a job task failed: {e}"))?,
-                    );
-                }
-            }
-        }
-        for handle in resumed {
-            let _ = handle.await;
-        }
-        Ok::<_, CliError>(results)
-    };
-    tokio::pin!(all);
-    let results = loop {
-        tokio::select! {
-            done = &mut all => break done?,
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
-                engine.cancel_all();
-            }
-        }
-    };
-    if interrupted {
-        return Err(CliError::Provider(
-            "canceled (Ctrl-C); finished images were kept, the rest were canceled".into(),
-        ));
-    }
-    Ok(results)
 }
 
 fn refuse(errors: &[ParamError], json: bool) -> CliError {

@@ -5,11 +5,15 @@ mod context;
 mod cost;
 mod gen_cmd;
 mod gen_output;
+mod gen_run;
 mod history;
+mod inline;
 mod inspect;
 mod models;
 mod presets;
+mod progress;
 mod resume;
+mod session;
 mod table;
 mod welcome;
 

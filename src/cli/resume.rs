@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::gen_cmd::{recover, start_engine};
-use super::gen_output::Printer;
+use super::progress::Printer;
+use super::session::{recover, start_engine};
 use super::{CliError, CliResult, Context};
+use crate::engine::setup::Clients;
 use crate::store::JobState;
 
 #[derive(Debug, Args)]
@@ -43,7 +44,7 @@ pub fn run(args: &ResumeArgs) -> CliResult {
                 seen
             })
         };
-        let engine = start_engine(&context, &catalog, store, events)?;
+        let engine = start_engine(&context, &catalog, store, events, Clients::new())?;
         let resumed = recover(&engine, &catalog, &printer).await?;
         let mut outcomes = Vec::new();
         for handle in resumed {

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::dispatch::Engine;
+use super::finish::interrupt;
 use super::output::sweep_parts;
 use super::owner::Owner;
-use super::run::{JobOutcome, JobTask, Queued, interrupt};
+use super::queue::Queued;
+use super::run::{JobOutcome, JobTask};
 use crate::catalog::{Catalog, Params};
 use crate::store::{JobId, JobRecord, JobState, StoreError, StoredRequest};
 

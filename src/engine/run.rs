@@ -1,9 +1,7 @@
-//! Queueing a request and running one of its jobs as a task. The store
-//! hears of every step before the outside world does: the request before it
-//! is sent, the ledger row when it leaves, each image as it is saved, the
-//! end state last.
+//! Running one job of a queued request as a task: waiting for its slots
+//! and its pace, sending (and re-sending what is safe to), following its
+//! progress, and cancellation. How it ends is in `finish`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,83 +11,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::dispatch::Inner;
 use super::events::JobEvent;
-use super::identity::request_hash;
+use super::finish::interrupt;
 use super::lane::Lane;
-use super::output::{Recipe, SaveError, SavedImage, save_image, slug};
-use crate::catalog::{Cost, Usage, ValidRequest, actual_cost, estimate};
+use super::output::SavedImage;
+use super::queue::Queued;
+use crate::catalog::{Cost, ValidRequest, estimate};
 use crate::money::Micros;
 use crate::providers::http::rate::observe_limits;
 use crate::providers::{Call, CallOutput, Charged, ErrorClass, Progress, ProviderError};
-use crate::store::{
-    ErrorInfo, JobId, JobState, NewImage, NewRequest, RequestId, Stamp, Store, StoreError,
-};
-
-/// A request written to the store, with its jobs and their image counts.
-#[derive(Clone, Debug)]
-pub struct Queued {
-    pub request_id: RequestId,
-    pub jobs: Vec<(JobId, u32)>,
-    /// The first seed of each call, when the model takes seeds.
-    pub seeds: Vec<Option<u64>>,
-}
-
-/// Writes the request and its queued jobs before anything is sent. Models
-/// that take a seed get one now (random unless given), so every image can be
-/// made again.
-pub fn queue(
-    store: &mut Store,
-    request: &ValidRequest,
-    estimate: &Cost,
-    preset: Option<&str>,
-    batch: Option<RequestId>,
-    owner: &str,
-    at: &Stamp,
-) -> Result<Queued, StoreError> {
-    // Seeds are drawn and advanced within the model's own range (Stability
-    // stops at 4294967294, Replicate at 2^31-1).
-    let seed_span = request.seed_span();
-    let base_seed = seed_span.map(|span| request.seed().unwrap_or_else(|| fastrand::u64(..span)));
-    let new = NewRequest {
-        model: request.model.id.clone(),
-        provider: request.model.provider.clone(),
-        operation: request.operation.clone(),
-        prompt: request.prompt.clone(),
-        negative_prompt: request.negative_prompt().map(str::to_string),
-        params_json: serde_json::to_string(&request.params)?,
-        seed: base_seed.and_then(|s| i64::try_from(s).ok()),
-        inputs_json: serde_json::to_string(
-            &request.inputs.iter().map(|i| &i.path).collect::<Vec<_>>(),
-        )?,
-        request_hash: request_hash(request),
-        estimated: estimate.micros,
-        estimate_rule: estimate.rule.clone(),
-        calls: request.calls.clone(),
-        batch_id: batch,
-        preset: preset.map(str::to_string),
-        owner: Some(owner.to_string()),
-    };
-    let (request_id, jobs) = store.insert_request(&new, at)?;
-    let mut before = 0u64;
-    let seeds = request
-        .calls
-        .iter()
-        .map(|n| {
-            let seed = base_seed
-                .zip(seed_span)
-                .map(|(s, span)| (s + before) % span);
-            before += u64::from(*n);
-            seed
-        })
-        .collect();
-    Ok(Queued {
-        request_id,
-        jobs: jobs
-            .into_iter()
-            .zip(request.calls.iter().copied())
-            .collect(),
-        seeds,
-    })
-}
+use crate::store::{ErrorInfo, JobId, JobState, Stamp, StoreError};
 
 #[derive(Clone, Debug)]
 pub struct JobOutcome {
@@ -272,18 +202,8 @@ impl JobTask {
                 () = tokio::time::sleep(wait) => {}
             }
         };
-        conclude(
-            inner,
-            &self.request,
-            &self.queued,
-            job,
-            self.index,
-            &this_call,
-            result,
-            outcome,
-            started,
-        )
-        .await
+        self.conclude(inner, &this_call, result, outcome, started)
+            .await
     }
 
     /// One call to the provider, its progress forwarded as it comes.
@@ -385,18 +305,8 @@ impl JobTask {
                     .await;
             }
         };
-        conclude(
-            inner,
-            &self.request,
-            &self.queued,
-            job,
-            self.index,
-            &this_call,
-            result,
-            outcome,
-            started,
-        )
-        .await
+        self.conclude(inner, &this_call, result, outcome, started)
+            .await
     }
 
     async fn canceled(
@@ -475,190 +385,6 @@ impl JobTask {
     }
 }
 
-/// Ends a job that a stopped tintype left unfinished and that cannot be
-/// resumed, saying what it may have cost; returns the message.
-pub(super) async fn interrupt(
-    inner: &Inner,
-    job: JobId,
-    provider: &str,
-    state: JobState,
-) -> Result<String, StoreError> {
-    let message = if state == JobState::Queued {
-        "interrupted: tintype stopped before this job was sent; nothing was charged. \
-         Send it again (tintype history shows the prompt)"
-            .to_string()
-    } else {
-        format!(
-            "interrupted: tintype stopped (killed, crashed or its terminal closed) while this \
-             request was at {provider}; it may have been charged, and its estimate stays in the \
-             ledger. Check {provider}'s dashboard before sending it again"
-        )
-    };
-    let info = ErrorInfo {
-        class: "interrupted".into(),
-        message: message.clone(),
-    };
-    inner
-        .store
-        .run(move |store| {
-            store.finish_job(job, JobState::Interrupted, Some(&info), None, &Stamp::now())
-        })
-        .await?;
-    inner.emit(JobEvent::Interrupted {
-        job,
-        message: message.clone(),
-    });
-    Ok(message)
-}
-
-/// Ends a job with what its last call returned: images saved and the
-/// actual cost recorded, or the failure recorded with what it cost.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn conclude(
-    inner: &Inner,
-    request: &ValidRequest,
-    queued: &Queued,
-    job: JobId,
-    index: usize,
-    this_call: &ValidRequest,
-    result: Result<CallOutput, ProviderError>,
-    mut outcome: JobOutcome,
-    started: Instant,
-) -> Result<JobOutcome, StoreError> {
-    match result {
-        Ok(output) => {
-            let actual = charged_for(this_call, &output);
-            match save_all(inner, request, queued, job, index, &output).await {
-                Ok((images, seeds)) => {
-                    outcome.images = images;
-                    outcome.seeds = seeds;
-                    outcome.state = JobState::Succeeded;
-                    let ledger = actual.clone();
-                    inner
-                        .store
-                        .run(move |store| {
-                            store.finish_job(
-                                job,
-                                JobState::Succeeded,
-                                None,
-                                Some((ledger.micros, &ledger.rule)),
-                                &Stamp::now(),
-                            )
-                        })
-                        .await?;
-                    inner.emit(JobEvent::Succeeded {
-                        job,
-                        cost: actual.clone(),
-                        elapsed: started.elapsed(),
-                    });
-                }
-                Err(error) => {
-                    // The provider answered (and likely billed) but what came
-                    // could not be kept.
-                    fail(inner, job, &error, Some(&actual), &outcome.estimate).await?;
-                    outcome.error = Some(error);
-                }
-            }
-            outcome.actual = Some(actual);
-        }
-        Err(error) => {
-            outcome.actual = fail(inner, job, &error, None, &outcome.estimate).await?;
-            outcome.error = Some(error);
-        }
-    }
-    Ok(outcome)
-}
-
-/// Ends the job failed (or canceled at the provider) and returns the cost
-/// the ledger now holds for it: `$0` when nothing was charged, the delivered
-/// cost (else the estimate) when it was, none when nobody can tell.
-async fn fail(
-    inner: &Inner,
-    job: JobId,
-    error: &ProviderError,
-    delivered: Option<&Cost>,
-    estimate: &Cost,
-) -> Result<Option<Cost>, StoreError> {
-    let info = ErrorInfo {
-        class: error.class.as_str().to_string(),
-        message: error.explain(),
-    };
-    let actual = match error.charged {
-        Charged::No => Some(Cost {
-            micros: Micros::ZERO,
-            rule: format!("failed ({}), not charged", error.class),
-        }),
-        // Billed but nothing usable came (an expired link): the usage is
-        // unknown, so the estimate stands, saying so.
-        Charged::Yes => Some(delivered.cloned().unwrap_or_else(|| Cost {
-            micros: estimate.micros,
-            rule: format!("billed, output lost: {}", estimate.rule),
-        })),
-        Charged::Maybe => None,
-    };
-    let state = if error.class == ErrorClass::Canceled {
-        JobState::Canceled
-    } else {
-        JobState::Failed
-    };
-    let ledger = actual.clone();
-    inner
-        .store
-        .run(move |store| {
-            store.finish_job(
-                job,
-                state,
-                Some(&info),
-                ledger.as_ref().map(|c| (c.micros, c.rule.as_str())),
-                &Stamp::now(),
-            )
-        })
-        .await?;
-    inner.emit(JobEvent::Failed {
-        job,
-        error: error.clone(),
-    });
-    Ok(actual)
-}
-
-/// How a saved image differs from what was asked: its size (where the
-/// operation makes images of the size asked) and its format. Kept either
-/// way, since it was made and billed; said, so nobody is surprised later.
-pub(super) fn unlike_asked(request: &ValidRequest, saved: &SavedImage) -> Vec<String> {
-    let mut said = Vec::new();
-    let same_size_ops = ["generate", "edit", "variation"];
-    if same_size_ops.contains(&request.operation.as_str())
-        && let Some(size) = request.size()
-        && (size.width, size.height) != (saved.width, saved.height)
-    {
-        said.push(format!(
-            "asked for {}x{}, the provider made {}x{}",
-            size.width, size.height, saved.width, saved.height
-        ));
-    }
-    if let Some(asked) = request.value("output_format")
-        && let Some(asked) = asked.as_str()
-    {
-        let asked = if asked == "jpg" { "jpeg" } else { asked };
-        if asked != saved.format {
-            said.push(format!(
-                "asked for {asked}, the provider sent {}",
-                saved.format
-            ));
-        }
-    }
-    said
-}
-
-/// The actual cost from the usage the provider reported; without usage, the
-/// images delivered are what the price rule bills.
-fn charged_for(call: &ValidRequest, output: &CallOutput) -> Cost {
-    let delivered = Usage::Images {
-        count: u32::try_from(output.images.len()).unwrap_or(u32::MAX),
-    };
-    actual_cost(call, output.usage.as_ref().unwrap_or(&delivered))
-}
-
 pub(super) async fn forward(
     inner: &Inner,
     job: JobId,
@@ -683,91 +409,4 @@ pub(super) async fn forward(
         }),
     }
     Ok(())
-}
-
-async fn save_all(
-    inner: &Inner,
-    request: &ValidRequest,
-    queued: &Queued,
-    job: JobId,
-    index: usize,
-    output: &CallOutput,
-) -> Result<(Vec<SavedImage>, Vec<Option<u64>>), ProviderError> {
-    let at = Stamp::now();
-    let dir: PathBuf = inner.images_dir.join(&at.day);
-    let mut saved = Vec::new();
-    let mut seeds = Vec::new();
-    for (k, image) in output.images.iter().enumerate() {
-        let position = u32::try_from(k).unwrap_or(u32::MAX);
-        let recipe = Recipe {
-            tintype: env!("CARGO_PKG_VERSION"),
-            model: request.model.id.clone(),
-            operation: request.operation.clone(),
-            prompt: request.prompt.clone(),
-            negative_prompt: request.negative_prompt().map(str::to_string),
-            params: request.params.clone(),
-            seed: image.seed,
-            request_id: queued.request_id.0,
-            job_id: job.0,
-            index: position,
-            created_at: chrono::Local::now().to_rfc3339(),
-            revised_prompt: image.revised_prompt.clone(),
-            note: (request.model.provider == "sandbox").then(|| {
-                "placeholder drawn by tintype's offline sandbox; not AI-generated".to_string()
-            }),
-        };
-        let stem = format!(
-            "{:06}-{index}-{k}-{}",
-            queued.request_id.0,
-            slug(&request.prompt)
-        );
-        let (dir, bytes, format) = (dir.clone(), image.bytes.clone(), image.format.clone());
-        let file =
-            tokio::task::spawn_blocking(move || save_image(&dir, &stem, &bytes, &format, &recipe))
-                .await
-                .map_err(|e| {
-                    ProviderError::new(
-                        ErrorClass::SaveFailed,
-                        format!("the image writer stopped: {e}"),
-                    )
-                })?
-                .map_err(|e| match e {
-                    SaveError::Unreadable(message) => {
-                        ProviderError::new(ErrorClass::BadResponse, message)
-                    }
-                    SaveError::Disk(message) => ProviderError::new(ErrorClass::SaveFailed, message),
-                })?;
-        let row = NewImage {
-            idx: position,
-            path: file.path.display().to_string(),
-            sha256: file.sha256.clone(),
-            width: file.width,
-            height: file.height,
-            format: file.format.clone(),
-            seed: image.seed.and_then(|s| i64::try_from(s).ok()),
-            revised_prompt: image.revised_prompt.clone(),
-        };
-        let at_row = at.clone();
-        inner
-            .store
-            .run(move |store| store.add_image(job, &row, &at_row))
-            .await
-            .map_err(|e| ProviderError::new(ErrorClass::SaveFailed, e.to_string()))?;
-        for surprise in unlike_asked(request, &file) {
-            inner.emit(JobEvent::Status {
-                job,
-                text: surprise,
-            });
-        }
-        inner.emit(JobEvent::ImageSaved {
-            job,
-            path: file.path.clone(),
-            width: file.width,
-            height: file.height,
-            seed: image.seed,
-        });
-        seeds.push(image.seed);
-        saved.push(file);
-    }
-    Ok((saved, seeds))
 }

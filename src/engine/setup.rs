@@ -11,6 +11,7 @@ use super::pace::Rate;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::config::keys::process_env;
+use crate::providers::Provider;
 use crate::providers::http::Limits;
 use crate::providers::setup::provider;
 
@@ -45,10 +46,14 @@ pub fn settings(config: &Config, catalog: &Catalog) -> EngineSettings {
     }
 }
 
-/// Builds each provider's client from the process environment, config.toml
-/// and the catalog, when its first job runs.
-pub fn clients(catalog: Arc<Catalog>, config: Arc<Config>) -> ClientSource {
-    Box::new(move |name| {
-        provider(name, &catalog, &config, &process_env, Limits::default()).map(Arc::from)
+/// Clients already built, by provider.
+pub type Clients = std::collections::HashMap<String, Arc<dyn Provider>>;
+
+/// Each provider's client: one of `built`, else made from the process
+/// environment, config.toml and the catalog when its first job runs.
+pub fn clients(built: Clients, catalog: Arc<Catalog>, config: Arc<Config>) -> ClientSource {
+    Box::new(move |name| match built.get(name) {
+        Some(client) => Ok(Arc::clone(client)),
+        None => provider(name, &catalog, &config, &process_env, Limits::default()).map(Arc::from),
     })
 }
