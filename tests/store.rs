@@ -276,6 +276,7 @@ fn history_searches_prompts_newest_first() {
             search: Some("neon".into()),
             model: Some("openai/dall-e-3".into()),
             limit: 50,
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(by_model.len(), 2);

@@ -53,6 +53,7 @@ pub fn run(args: &HistoryArgs) -> CliResult {
         search: args.search.clone(),
         model: args.model.clone(),
         limit: args.limit,
+        ..HistoryQuery::default()
     })?;
     if args.json {
         let body: Vec<HistoryJson<'_>> = rows.iter().map(json_row).collect();

@@ -14,6 +14,7 @@ mod presets;
 mod progress;
 mod resume;
 mod session;
+mod studio;
 mod table;
 mod welcome;
 
@@ -98,6 +99,7 @@ pub type CliResult = Result<(), CliError>;
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => studio::run(),
         None => welcome::run(),
         Some(Command::Models(args)) => models::run(&args),
         Some(Command::Generate(args)) => gen_cmd::run(&args),

@@ -1,5 +1,6 @@
-//! `tintype` with no command. The studio is not built yet, so this says
-//! what works today: which models can run here, and how to start.
+//! `tintype` with no command when stdout is not a terminal (a pipe, a
+//! script): which models can run here, and how to start. In a terminal the
+//! same command opens the studio.
 
 use super::{CliResult, Context};
 use crate::config::keys::process_env;
@@ -12,7 +13,7 @@ pub fn run() -> CliResult {
         "tintype {} — a terminal studio for AI image generation\n",
         env!("CARGO_PKG_VERSION")
     );
-    println!("The interactive studio is not in this build yet; the command line works today.\n");
+    println!("Run tintype in a terminal to open the studio; this is what it finds here.\n");
     println!("Providers:");
     for (id, provider) in catalog.providers() {
         let models = catalog.models().filter(|m| &m.provider == id).count();

@@ -33,6 +33,13 @@ pub struct Config {
     pub jobs: JobsConfig,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// The studio's key bindings: `[keys.gallery] keep = "K"` (or a list of
+    /// keys) rebinds an action in a pane; only the actions named change.
+    #[serde(default)]
+    pub keys: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// How the studio draws images: auto, kitty, sixel, iterm2, halfblocks or none.
+    #[serde(default)]
+    pub graphics: Option<String>,
 }
 
 /// How many calls run at once across all providers.

@@ -54,6 +54,11 @@ impl Paths {
         self.data_dir.join("locks")
     }
 
+    /// Where the studio exports kept images and contact sheets.
+    pub fn exports(&self) -> PathBuf {
+        self.data_dir.join("exports")
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.config_dir.join("config.toml")
     }

@@ -7,7 +7,9 @@ mod ids;
 mod jobs;
 mod migrations;
 mod reuse;
+mod review;
 mod shared;
+mod stats;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,12 +17,17 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use cost::{CostReport, CostRow, GroupBy, Since, cost_sql};
-pub use history::{HistoryQuery, HistoryRow, fts_query, history_sql, request_status};
+pub use history::{
+    HistoryQuery, HistoryRow, fts_query, history_query_sql, history_sql, parse_history_filter,
+    request_status,
+};
 pub use ids::{ImageId, JobId, RequestId};
 pub use jobs::{ErrorInfo, JobRecord, JobState, NewImage, NewRequest, Stamp};
 pub use migrations::SCHEMA_VERSION;
 pub use reuse::{Earlier, StoredImage, StoredRequest};
+pub use review::{ImageRow, Mark};
 pub use shared::SharedStore;
+pub use stats::{DaySpend, JobStats};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

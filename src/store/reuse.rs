@@ -34,6 +34,8 @@ pub struct StoredRequest {
     pub operation: String,
     pub prompt: String,
     pub params_json: String,
+    /// The input files' paths as sent (a JSON list).
+    pub inputs_json: String,
     pub n: u32,
     /// The first call's seed, when the model takes seeds.
     pub seed: Option<i64>,
@@ -88,7 +90,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, model, provider, operation, prompt, params_json, n, seed, estimated_micros \
+                "SELECT id, model, provider, operation, prompt, params_json, n, seed, estimated_micros, inputs_json \
                  FROM requests WHERE id = ?1",
                 [id],
                 |row| {
@@ -102,8 +104,21 @@ impl Store {
                         n: row.get(6)?,
                         seed: row.get(7)?,
                         estimated_micros: row.get(8)?,
+                        inputs_json: row.get(9)?,
                     })
                 },
+            )
+            .optional()?)
+    }
+
+    /// The model of the newest request, for the studio to open with.
+    pub fn last_model(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT model FROM requests ORDER BY id DESC LIMIT 1",
+                [],
+                |row| row.get(0),
             )
             .optional()?)
     }
