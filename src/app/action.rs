@@ -70,6 +70,37 @@ pub enum Action {
 }
 
 impl Action {
+    /// A word or two for the status line's key hints.
+    pub fn short(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::NextPane => "next pane",
+            Action::Presets => "presets",
+            Action::Insert => "type",
+            Action::ExternalEditor => "$EDITOR",
+            Action::SavePreset => "save preset",
+            Action::Right => "change",
+            Action::Select => "edit",
+            Action::ResetParam => "reset",
+            Action::CancelJob => "cancel",
+            Action::CancelBatch => "cancel batch",
+            Action::RetryJob => "retry",
+            Action::DropJob => "drop",
+            Action::Reroll => "reroll",
+            Action::Export => "export kept",
+            Action::Load => "load",
+            Action::Rerun => "re-run",
+            Action::RerunWithFormModel => "re-run with form's model",
+            Action::GroupBy => "group by",
+            Action::ToggleModel => "pick",
+            Action::MarkBest => "best",
+            Action::Back => "back",
+            Action::Help => "help",
+            Action::Quit => "quit",
+            other => other.help().split([' ', ':']).next().unwrap_or(""),
+        }
+    }
+
     /// The line the help overlay shows for this action.
     pub fn help(self) -> &'static str {
         match self {
@@ -123,7 +154,7 @@ impl Action {
             Action::Rerun => "run it again as it was",
             Action::RerunWithFormModel => "run it again with the form's model",
             Action::GroupBy => "group by day, model, provider",
-            Action::ToggleModel => "add / remove from the comparison",
+            Action::ToggleModel => "add / remove a model or size from the comparison",
             Action::MarkBest => "mark the best (star and keep)",
         }
     }

@@ -36,10 +36,13 @@ impl State {
             Action::Submit => self.submit(),
             Action::Back => self.back(),
             Action::Search => {
-                let mut effects = self.show_screen(Screen::History);
                 self.history.editing = true;
-                effects.extend(self.query_history());
-                effects
+                let effects = self.show_screen(Screen::History);
+                if effects.is_empty() {
+                    self.query_history()
+                } else {
+                    effects
+                }
             }
             Action::Presets => {
                 self.overlay = Some(Overlay::Presets(PresetPicker::new(&self.presets)));
@@ -126,7 +129,7 @@ impl State {
             if models.len() < 2 {
                 self.say(
                     Level::Warn,
-                    "pick at least two models to compare (space toggles)",
+                    "pick at least two models or sizes to compare (space toggles)",
                 );
                 return Vec::new();
             }
@@ -138,7 +141,7 @@ impl State {
             if requests.len() < 2 {
                 return Vec::new();
             }
-            let label = format!("comparison of {} models", requests.len());
+            let label = format!("comparison of {} variants", requests.len());
             return self.confirm_budget(Submission {
                 requests,
                 preset: self.preset.clone(),

@@ -25,6 +25,8 @@ pub struct JobMeta {
     /// This job's share of the request's estimate.
     pub estimate: Micros,
     pub seed: Option<u64>,
+    /// The size asked for, where the model takes one (told apart in comparisons).
+    pub size: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,7 +162,8 @@ impl JobList {
         let job = self.entry(id);
         job.meta = meta;
         job.from_before = from_before;
-        if !job.state.is_finished() {
+        // Events may have moved it on already; never move it back.
+        if job.state == JobState::Queued {
             job.state = state;
         }
         if first {

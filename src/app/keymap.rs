@@ -170,6 +170,8 @@ impl fmt::Display for Chord {
             KeyCode::Home => f.write_str("home"),
             KeyCode::End => f.write_str("end"),
             KeyCode::F(n) => write!(f, "f{n}"),
+            KeyCode::Backspace => f.write_str("backspace"),
+            KeyCode::Delete => f.write_str("del"),
             other => write!(f, "{other:?}"),
         }
     }

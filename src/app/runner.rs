@@ -251,6 +251,7 @@ async fn submit(engine: &Engine, submission: Submission, tx: &UnboundedSender<Ms
                     n: *n,
                     estimate: Micros(i64::try_from(share).unwrap_or(i64::MAX)),
                     seed: *seed,
+                    size: request.value("size").map(|v| v.to_string()),
                 },
             ));
         }

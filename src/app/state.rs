@@ -190,6 +190,18 @@ impl State {
             .filter(|m| m.operations.contains_key(&op) && !m.is_deprecated())
             .map(|m| m.id.clone())
             .collect();
+        // The form model's sizes: one prompt at several sizes.
+        if let Some(sizes) = self.form.fields.iter().find(|f| f.name == "size")
+            && let crate::app::form::FieldKind::Choice(values) = &sizes.kind
+        {
+            let sizes: Vec<String> = values
+                .iter()
+                .map(|v| format!("{}{v}", super::submit::SIZE_ENTRY))
+                .collect();
+            self.compare.models.extend(sizes);
+        }
+        let entries = &self.compare.models;
+        self.compare.checked.retain(|c| entries.contains(c));
         self.compare.selected = self
             .compare
             .selected

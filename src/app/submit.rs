@@ -137,7 +137,10 @@ pub fn from_form(
     }
 }
 
-/// The prompt across several models: each gets the form's values that it
+/// How a size (of the form's model) is named among the comparison's entries.
+pub const SIZE_ENTRY: &str = "size ";
+
+/// The prompt across several models, or the form's model at several sizes: each gets the form's values that it
 /// takes (the rest at its defaults). Models that cannot take the prompt are
 /// left out and named.
 pub fn comparison(
@@ -157,7 +160,16 @@ pub fn comparison(
             &form.explicit_params(),
             form.n,
         );
-        each.set_model(model);
+        if let Some(size) = model.strip_prefix(SIZE_ENTRY) {
+            if let Some(index) = each.fields.iter().position(|f| f.name == "size")
+                && let Err(why) = each.set_text(index, size)
+            {
+                refused.push(why);
+                continue;
+            }
+        } else {
+            each.set_model(model);
+        }
         match from_form(catalog, &each, prompt, negative) {
             Ok(pair) => requests.push(pair),
             Err(errors) => refused.push(format!("{model}: {}", errors.join("; "))),

@@ -230,6 +230,7 @@ fn start_up(engine: &Engine, catalog: &Arc<crate::catalog::Catalog>, tx: &Unboun
                     n: record.n,
                     estimate: crate::money::Micros(request.estimated_micros),
                     seed: None,
+                    size: None,
                 };
                 found.push((job, meta, record.state));
             }

@@ -26,7 +26,7 @@ pub fn draw(
     let [list_area, results_area] =
         Layout::horizontal([Constraint::Length(34), Constraint::Min(0)]).areas(area);
     let block = pane(
-        format!(" Models · {} picked ", compare.checked.len()),
+        format!(" Models and sizes · {} picked ", compare.checked.len()),
         !compare.in_results,
         theme,
     );
@@ -98,8 +98,12 @@ pub fn draw(
         let selected = i == compare.cell && compare.in_results;
         let image = compare.cell_image(*request);
         let best = image.is_some_and(|im| im.starred && im.mark == Mark::Keep);
+        let size = jobs
+            .first()
+            .and_then(|j| j.meta.size.clone())
+            .unwrap_or_default();
         let title = format!(
-            " {}{} ",
+            " {}{} {size} ",
             if best { "★ " } else { "" },
             crate::app::form::short(&model)
         );

@@ -211,6 +211,14 @@ fn money(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             " estimate —",
             theme.style("muted"),
         ))),
+        Err(errors)
+            if state.prompt.text().trim().is_empty() && state.form.op().prompt.is_some() =>
+        {
+            lines.push(Line::from(Span::styled(
+                format!(" estimate — ({})", errors.join("; ")),
+                theme.style("muted"),
+            )));
+        }
         Err(errors) => lines.push(Line::from(vec![
             Span::styled(" cannot send: ", theme.style("error")),
             Span::styled(errors.join("; "), theme.style("warning")),

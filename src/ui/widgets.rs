@@ -29,7 +29,7 @@ pub fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
     let context = state.key_context();
     let actions: &[Action] = match (state.screen, state.focus) {
         (Screen::Studio, Pane::Prompt) if state.prompt.inserting => {
-            &[Action::Submit, Action::NextPane, Action::Presets]
+            &[Action::Submit, Action::NextPane]
         }
         (Screen::Studio, Pane::Prompt) => &[
             Action::Insert,
@@ -82,13 +82,16 @@ pub fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
         spans.push(Span::styled(" commands  ", theme.style("muted")));
         spans.push(Span::styled("ctrl-x ctrl-e", theme.style("key")));
         spans.push(Span::styled(" $EDITOR  ", theme.style("muted")));
+        spans.push(Span::styled("ctrl-p", theme.style("key")));
+        spans.push(Span::styled(" presets  ", theme.style("muted")));
     }
     for action in actions {
         if let Some(key) = state.keymap.key_for(context, *action) {
             spans.push(Span::styled(key, theme.style("key")));
-            let help = action.help();
-            let short = help.split([':', '(', ',']).next().unwrap_or(help).trim();
-            spans.push(Span::styled(format!(" {short}  "), theme.style("muted")));
+            spans.push(Span::styled(
+                format!(" {}  ", action.short()),
+                theme.style("muted"),
+            ));
         }
     }
     Line::from(spans)
