@@ -8,8 +8,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -71,24 +70,20 @@ fn tintype_bin() -> String {
 /// `WIDTH` x `HEIGHT`; killed on drop, so a failed assertion still cleans up.
 struct Tmux {
     socket: String,
+    /// `TMUX_TMPDIR`, where the socket lives: tmux leaves its socket file
+    /// behind when the server exits, and this takes it away.
+    sockets: tempfile::TempDir,
 }
 
 impl Tmux {
     /// Starts the server with `command` (run by `/bin/sh -c`) in its only
     /// pane, with `TINTYPE_HOME` at `home` and no API keys in the
-    /// environment. Panes stay after their process exits, so the exit
-    /// status and the last screen can be read.
+    /// environment. The pane stays after its process exits, so the last
+    /// screen can still be read.
     fn start(test: &str, home: &Path, command: &str) -> Tmux {
-        static STARTED: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
         let tmux = Tmux {
-            socket: format!(
-                "tintype-{test}-{}-{}-{nanos}",
-                std::process::id(),
-                STARTED.fetch_add(1, Ordering::SeqCst)
-            ),
+            socket: format!("tintype-{test}-{}", std::process::id()),
+            sockets: tempfile::tempdir().unwrap(),
         };
         let (width, height) = (WIDTH.to_string(), HEIGHT.to_string());
         let mut start = tmux.command();
@@ -134,6 +129,7 @@ impl Tmux {
         command
             .arg("-L")
             .arg(&self.socket)
+            .env("TMUX_TMPDIR", self.sockets.path())
             .env_remove("TMUX")
             .stdin(Stdio::null());
         command
@@ -158,10 +154,17 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    /// The pane as text, wrapped lines joined; empty if tmux cannot say.
+    /// The pane as text, wrapped lines joined, or why tmux could not say.
     fn capture(&self) -> String {
         let output = self.run(&["capture-pane", "-p", "-J", "-t", SESSION]);
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        if output.status.success() {
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        } else {
+            format!(
+                "(no screen: tmux capture-pane failed: {})",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+        }
     }
 
     /// A `display-message` format, expanded for the pane.
@@ -190,37 +193,34 @@ impl Tmux {
             if done(&screen) {
                 return screen;
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {timeout:?} waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(POLL);
-        }
-    }
-
-    /// Waits until the pane's process has exited and says how it ended:
-    /// `status 0`, or `signal 9` when a signal killed it.
-    fn wait_for_exit(&self, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let state = self.display("#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}");
-            match state.split(':').collect::<Vec<_>>()[..] {
-                ["1", status, ""] => return format!("status {status}"),
-                ["1", _, signal] => return format!("signal {signal}"),
-                _ => {}
+            if Instant::now() >= deadline {
+                let pane = self.run(&[
+                    "display-message",
+                    "-p",
+                    "-t",
+                    SESSION,
+                    "dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}",
+                ]);
+                panic!(
+                    "timed out after {timeout:?} waiting for {what} (pane: {}); the screen:\n{screen}",
+                    String::from_utf8_lossy(&pane.stdout).trim()
+                );
             }
-            assert!(
-                Instant::now() < deadline,
-                "the studio did not exit within {timeout:?} ({state:?}); the screen:\n{}",
-                self.capture()
-            );
             std::thread::sleep(POLL);
         }
     }
 
-    /// Waits for the studio's first frame, then for its terminal query to
-    /// be over (keys typed during the query can be lost), and checks the
-    /// prompt is taking text.
+    /// Waits for the shell that ran the studio to say `EXIT=<status>`,
+    /// and returns the screen then.
+    fn wait_for_exit(&self, timeout: Duration) -> String {
+        self.wait_for("the studio to exit", timeout, |s| {
+            s.lines().any(|l| l.starts_with("EXIT="))
+        })
+    }
+
+    /// Waits for the studio's first frame (the prompt in insert mode), then
+    /// for its terminal query to be over (keys typed during the query can
+    /// be lost), and checks the top line.
     fn wait_for_studio(&self) -> String {
         let screen = self.wait_for("the studio's first frame", Duration::from_secs(20), |s| {
             s.contains("Prompt") && s.contains("INSERT")
@@ -264,7 +264,9 @@ fn studio_generates_on_the_sandbox_in_tmux() {
     }
     let home = tempfile::tempdir().unwrap();
     let prompt = "a red fox in the snow";
-    let tmux = Tmux::start("generates", home.path(), &format!("exec {}", tintype_bin()));
+    // The shell reports the studio's exit status, and keeps the pane open.
+    let command = format!("{}; echo EXIT=$?; sleep 60", tintype_bin());
+    let tmux = Tmux::start("generates", home.path(), &command);
     tmux.wait_for_studio();
 
     tmux.type_text(prompt);
@@ -298,12 +300,10 @@ fn studio_generates_on_the_sandbox_in_tmux() {
         s.contains("NORMAL")
     });
     tmux.press("q");
-    let ended = tmux.wait_for_exit(Duration::from_secs(10));
-    assert_eq!(
-        ended,
-        "status 0",
-        "the studio's exit status; the screen:\n{}",
-        tmux.capture()
+    let screen = tmux.wait_for_exit(Duration::from_secs(10));
+    assert!(
+        screen.lines().any(|l| l.trim_end() == "EXIT=0"),
+        "the studio exits with 0; the screen:\n{screen}"
     );
     drop(tmux);
 
@@ -354,8 +354,9 @@ fn quitting_with_q_gives_the_terminal_back() {
         s.contains("NORMAL")
     });
     tmux.press("q");
-    let screen = tmux.wait_for("the shell after the studio", Duration::from_secs(10), |s| {
-        s.contains("EXIT=") && s.contains("STTY-END")
+    tmux.wait_for_exit(Duration::from_secs(10));
+    let screen = tmux.wait_for("the tty's settings", Duration::from_secs(5), |s| {
+        s.contains("STTY-END")
     });
 
     assert!(

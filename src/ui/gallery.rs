@@ -77,7 +77,7 @@ pub fn draw(
     }
 
     let grid_width = if inner.width >= 60 {
-        (inner.width * 2 / 5).max(THUMB_COLS)
+        (inner.width / 2 / THUMB_COLS * THUMB_COLS).max(THUMB_COLS)
     } else {
         inner.width
     };
