@@ -158,6 +158,7 @@ async fn studio(
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
     draw(&mut term, &mut state, &theme)?;
+    state.forget_preview_requests();
     let exit_after_first_frame = std::env::var_os("TINTYPE_EXIT_AFTER_FIRST_FRAME").is_some();
     let detected = if exit_after_first_frame {
         detect(Some("halfblocks"), false, Duration::ZERO)

@@ -51,6 +51,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Json(#[from] serde_json::Error),
+    /// The runtime is shutting down (the program is quitting): the work
+    /// was never started, so nothing was written.
+    #[error("the store was closing; nothing was written")]
+    ShuttingDown,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

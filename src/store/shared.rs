@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 
 #[derive(Clone)]
 pub struct SharedStore {
@@ -28,7 +28,9 @@ impl SharedStore {
         match tokio::task::spawn_blocking(move || work(&mut lock(&inner))).await {
             Ok(result) => result,
             // A panic inside `work` is a bug; surface it where it happened.
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            // Canceled: the runtime shut down before the work ran.
+            Err(_) => Err(StoreError::ShuttingDown),
         }
     }
 
