@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use crate::catalog::spec::Condition;
 use crate::catalog::{Catalog, Draft, InputImage, Model, Operation, ParamType, ParamValue, Params};
 
 /// How a parameter's value is chosen.
@@ -287,68 +286,6 @@ impl ParamForm {
         changes
     }
 
-    /// Why this value of this field cannot be picked now, if it cannot: a
-    /// catalog rule whose condition holds allows only other values.
-    pub fn value_blocked(&self, field: &Field, value: &ParamValue) -> Option<String> {
-        for rule in &self.op().rules {
-            if rule.then.param != field.name || !self.holds(&rule.when) {
-                continue;
-            }
-            if let Some(allowed) = &rule.then.one_of
-                && !allowed.iter().any(|a| a.matches(value))
-            {
-                let when = rule
-                    .when
-                    .one_of
-                    .as_ref()
-                    .and_then(|v| v.first())
-                    .map_or_else(
-                        || rule.when.param.clone(),
-                        |v| format!("{} = {v}", rule.when.param),
-                    );
-                return Some(
-                    rule.because
-                        .clone()
-                        .unwrap_or_else(|| format!("not with {when}")),
-                );
-            }
-        }
-        None
-    }
-
-    /// Why the whole field cannot be set now (a rule says it must stay unset).
-    pub fn field_blocked(&self, field: &Field) -> Option<String> {
-        if let Some(fixed) = &field.fixed {
-            return Some(fixed.clone());
-        }
-        self.op().rules.iter().find_map(|rule| {
-            (rule.then.param == field.name
-                && rule.then.set == Some(false)
-                && self.holds(&rule.when))
-            .then(|| {
-                rule.because
-                    .clone()
-                    .unwrap_or_else(|| format!("not taken together with {}", rule.when.param))
-            })
-        })
-    }
-
-    fn holds(&self, condition: &Condition) -> bool {
-        let field = self.fields.iter().find(|f| f.name == condition.param);
-        let explicit = field.and_then(|f| f.value.as_ref());
-        if let Some(set) = condition.set
-            && set != explicit.is_some()
-        {
-            return false;
-        }
-        match &condition.one_of {
-            Some(values) => field
-                .and_then(Field::effective)
-                .is_some_and(|v| values.iter().any(|c| c.matches(v))),
-            None => true,
-        }
-    }
-
     /// ←/→ on the selected row: the next allowed value in `direction`.
     pub fn step(&mut self, forward: bool) {
         match self.selected {
@@ -375,102 +312,6 @@ impl ParamForm {
             }
             row => self.step_field(row - FIRST_PARAM_ROW, forward),
         }
-    }
-
-    fn step_field(&mut self, index: usize, forward: bool) {
-        let Some(field) = self.fields.get(index) else {
-            return;
-        };
-        if self.field_blocked(field).is_some() {
-            return;
-        }
-        let next = match &field.kind {
-            FieldKind::Choice(values) if !values.is_empty() => {
-                let at = field
-                    .effective()
-                    .and_then(|v| values.iter().position(|c| c.matches(v)));
-                // Unset (no default) steps to the first or last value.
-                let mut i = at.map_or(if forward { 0 } else { values.len() - 1 }, |i| {
-                    cycle(i, values.len(), forward)
-                });
-                let mut tries = 0;
-                while self.value_blocked(field, &values[i]).is_some() && tries < values.len() {
-                    i = cycle(i, values.len(), forward);
-                    tries += 1;
-                }
-                Some(values[i].clone())
-            }
-            FieldKind::Int { min, max } => {
-                let now = field.effective().and_then(ParamValue::as_i64);
-                Some(ParamValue::Int(match now {
-                    None => *min,
-                    Some(v) if forward => (v + 1).min(*max),
-                    Some(v) => (v - 1).max(*min),
-                }))
-            }
-            FieldKind::Float { min, max, step } => {
-                let now = field.effective().and_then(ParamValue::as_f64);
-                let v = match now {
-                    None => *min,
-                    Some(v) if forward => (v + step).min(*max),
-                    Some(v) => (v - step).max(*min),
-                };
-                Some(ParamValue::Float((v * 1000.0).round() / 1000.0))
-            }
-            FieldKind::Choice(_) | FieldKind::Text { .. } => None,
-        };
-        if let Some(value) = next {
-            self.fields[index].value = Some(value);
-            self.notice = None;
-        }
-    }
-
-    /// Sets a field from typed text (numbers, free text, a seed).
-    pub fn set_text(&mut self, index: usize, text: &str) -> Result<(), String> {
-        let Some(field) = self.fields.get(index) else {
-            return Err("no such row".into());
-        };
-        if let Some(why) = self.field_blocked(field) {
-            return Err(why);
-        }
-        let text = text.trim();
-        let value = if text.is_empty() {
-            None
-        } else {
-            Some(match &field.kind {
-                FieldKind::Int { min, max } => {
-                    let v: i64 = text
-                        .parse()
-                        .map_err(|_| format!("{}: `{text}` is not a whole number", field.name))?;
-                    if v < *min || v > *max {
-                        return Err(format!("{}: {v} is outside {min}..{max}", field.name));
-                    }
-                    ParamValue::Int(v)
-                }
-                FieldKind::Float { min, max, .. } => {
-                    let v: f64 = text
-                        .parse()
-                        .map_err(|_| format!("{}: `{text}` is not a number", field.name))?;
-                    if !v.is_finite() || v < *min || v > *max {
-                        return Err(format!("{}: {text} is outside {min}..{max}", field.name));
-                    }
-                    ParamValue::Float(v)
-                }
-                FieldKind::Text { max_chars } => {
-                    if text.chars().count() > *max_chars {
-                        return Err(format!("{}: at most {max_chars} characters", field.name));
-                    }
-                    ParamValue::text(text)
-                }
-                FieldKind::Choice(values) => values
-                    .iter()
-                    .find(|v| v.matches(&ParamValue::text(text)))
-                    .cloned()
-                    .ok_or_else(|| format!("{}: `{text}` is not offered", field.name))?,
-            })
-        };
-        self.fields[index].value = value;
-        Ok(())
     }
 
     pub fn reset_selected(&mut self) {
@@ -523,7 +364,7 @@ fn step_for(min: f64, max: f64) -> f64 {
     }
 }
 
-fn cycle(at: usize, len: usize, forward: bool) -> usize {
+pub(super) fn cycle(at: usize, len: usize, forward: bool) -> usize {
     if len == 0 {
         0
     } else if forward {
