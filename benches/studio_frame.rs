@@ -48,30 +48,9 @@ use tintype::store::{
 const GOAL: Duration = Duration::from_millis(2);
 const WARM_UP: usize = 200;
 
-#[path = "shared/words.rs"]
-mod words;
-use words::WORDS;
-
-const MODELS: &[(&str, &str, i64)] = &[
-    ("openai/gpt-image-2", "openai", 53_000),
-    ("openai/gpt-image-1.5", "openai", 34_000),
-    ("openai/gpt-image-1", "openai", 42_000),
-    ("openai/dall-e-3", "openai", 40_000),
-    (
-        "replicate/black-forest-labs/flux-schnell",
-        "replicate",
-        3_000,
-    ),
-    (
-        "replicate/black-forest-labs/flux-1.1-pro",
-        "replicate",
-        40_000,
-    ),
-    ("stability/stable-image-core", "stability", 30_000),
-    ("stability/sd3.5-large", "stability", 65_000),
-    ("gemini/gemini-2.5-flash-image", "gemini", 39_000),
-    ("sandbox/procedural", "sandbox", 0),
-];
+#[path = "shared/seed.rs"]
+mod seed;
+use seed::{MODELS, WORDS};
 
 const PARAMS: &[&str] = &[
     r#"{"size":"1024x1024","quality":"high","background":"auto","output_format":"png"}"#,

@@ -1,38 +1,14 @@
 //! The `SQLite` store: migrations, refusing newer schemas, the job state
 //! machine, the ledger, history search and cost totals.
 
+mod store_support;
+
+use store_support::{at, request};
+
 use tintype::money::Micros;
 use tintype::store::{
-    ErrorInfo, GroupBy, HistoryQuery, JobState, NewImage, NewRequest, SCHEMA_VERSION, Stamp, Store,
-    StoreError,
+    ErrorInfo, GroupBy, HistoryQuery, JobState, NewImage, SCHEMA_VERSION, Store, StoreError,
 };
-
-fn at(ms: i64, day: &str) -> Stamp {
-    Stamp {
-        ms,
-        day: day.into(),
-    }
-}
-
-fn request(model: &str, prompt: &str, calls: &[u32]) -> NewRequest {
-    NewRequest {
-        model: model.into(),
-        provider: model.split('/').next().unwrap().into(),
-        operation: "generate".into(),
-        prompt: prompt.into(),
-        negative_prompt: None,
-        params_json: "{}".into(),
-        seed: None,
-        inputs_json: "[]".into(),
-        request_hash: format!("hash-{prompt}"),
-        estimated: Micros(40_000 * i64::from(calls.iter().sum::<u32>())),
-        estimate_rule: "test rule".into(),
-        calls: calls.to_vec(),
-        batch_id: None,
-        preset: None,
-        owner: None,
-    }
-}
 
 fn image(idx: u32, path: &str) -> NewImage {
     NewImage {

@@ -2,39 +2,16 @@
 //! request, job and batch, filtered history and its one-line filter syntax,
 //! and the figures behind the cost view.
 
+mod store_support;
+
+use store_support::{at, request};
+
 use chrono::{Local, NaiveDate};
 use tintype::money::Micros;
 use tintype::store::{
-    DaySpend, HistoryQuery, ImageId, JobId, JobState, JobStats, Mark, NewImage, NewRequest,
-    RequestId, Stamp, Store, StoreError, parse_history_filter,
+    DaySpend, HistoryQuery, ImageId, JobId, JobState, JobStats, Mark, NewImage, RequestId, Store,
+    StoreError, parse_history_filter,
 };
-
-fn at(ms: i64, day: &str) -> Stamp {
-    Stamp {
-        ms,
-        day: day.into(),
-    }
-}
-
-fn request(model: &str, prompt: &str, calls: &[u32]) -> NewRequest {
-    NewRequest {
-        model: model.into(),
-        provider: model.split('/').next().unwrap().into(),
-        operation: "generate".into(),
-        prompt: prompt.into(),
-        negative_prompt: None,
-        params_json: "{}".into(),
-        seed: None,
-        inputs_json: "[]".into(),
-        request_hash: format!("hash-{prompt}"),
-        estimated: Micros(40_000 * i64::from(calls.iter().sum::<u32>())),
-        estimate_rule: "test rule".into(),
-        calls: calls.to_vec(),
-        batch_id: None,
-        preset: None,
-        owner: None,
-    }
-}
 
 fn image(idx: u32, path: &str) -> NewImage {
     NewImage {

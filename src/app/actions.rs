@@ -334,7 +334,6 @@ impl State {
     }
 
     fn gallery_action(&mut self, action: Action) -> Vec<Effect> {
-        let review = |key| Some(key);
         let key = match action {
             Action::Left => {
                 self.gallery.step(-1, 0);
@@ -360,15 +359,15 @@ impl State {
                 self.gallery.select(usize::MAX);
                 None
             }
-            Action::Keep => review(ReviewKey::Keep),
-            Action::Reject => review(ReviewKey::Reject),
-            Action::Star => review(ReviewKey::Star),
-            Action::Rate1 => review(ReviewKey::Rate(Some(1))),
-            Action::Rate2 => review(ReviewKey::Rate(Some(2))),
-            Action::Rate3 => review(ReviewKey::Rate(Some(3))),
-            Action::Rate4 => review(ReviewKey::Rate(Some(4))),
-            Action::Rate5 => review(ReviewKey::Rate(Some(5))),
-            Action::ClearRating => review(ReviewKey::Rate(None)),
+            Action::Keep => Some(ReviewKey::Keep),
+            Action::Reject => Some(ReviewKey::Reject),
+            Action::Star => Some(ReviewKey::Star),
+            Action::Rate1 => Some(ReviewKey::Rate(Some(1))),
+            Action::Rate2 => Some(ReviewKey::Rate(Some(2))),
+            Action::Rate3 => Some(ReviewKey::Rate(Some(3))),
+            Action::Rate4 => Some(ReviewKey::Rate(Some(4))),
+            Action::Rate5 => Some(ReviewKey::Rate(Some(5))),
+            Action::ClearRating => Some(ReviewKey::Rate(None)),
             Action::CycleFilter => {
                 self.gallery.cycle_filter();
                 self.say(

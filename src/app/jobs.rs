@@ -147,7 +147,7 @@ impl JobList {
             };
             self.jobs.push(JobView::new(id, meta));
             // Keep the selection on the same job as rows are added on top.
-            if !self.jobs.is_empty() && self.jobs.len() > 1 {
+            if self.jobs.len() > 1 {
                 self.selected += 1;
             }
             self.index.insert(id, self.jobs.len() - 1);

@@ -1,4 +1,4 @@
-//! The studio's loop: wait for a message, drain every queued one, run the
+//! The studio's loop (after the first frame): wait for a message, drain every queued one, run the
 //! effects, then draw once (at most every 16 ms), inside a synchronized
 //! update so the terminal never shows half a frame.
 
@@ -27,8 +27,6 @@ pub struct Studio {
     pub runner: Runner,
     pub inbox: UnboundedReceiver<Msg>,
     pub keys: KeyReader,
-    /// Stop after the first frame (for the start-up benchmark).
-    pub exit_after_first_frame: bool,
 }
 
 pub type Term = Terminal<CrosstermBackend<io::Stdout>>;
@@ -44,12 +42,8 @@ pub fn draw(terminal: &mut Term, state: &mut State, theme: &Theme) -> io::Result
 
 impl Studio {
     pub async fn run(mut self, terminal: &mut Term) -> io::Result<()> {
+        // The first frame is already on screen: wait for something to change.
         let mut last_frame = Instant::now();
-        let effects = draw(terminal, &mut self.state, &self.theme)?;
-        self.run_effects(effects, terminal)?;
-        if self.exit_after_first_frame {
-            return Ok(());
-        }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {

@@ -353,12 +353,6 @@ impl State {
         effects
     }
 
-    /// Forgets which previews were asked for (their answers will not come:
-    /// asked before the preview worker existed).
-    pub fn forget_preview_requests(&mut self) {
-        self.requested.clear();
-    }
-
     pub fn running_jobs(&self) -> usize {
         self.jobs.running()
     }

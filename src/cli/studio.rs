@@ -157,14 +157,13 @@ async fn studio(
 ) -> std::io::Result<()> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
-    draw(&mut term, &mut state, &theme)?;
-    state.forget_preview_requests();
-    let exit_after_first_frame = std::env::var_os("TINTYPE_EXIT_AFTER_FIRST_FRAME").is_some();
-    let detected = if exit_after_first_frame {
-        detect(Some("halfblocks"), false, Duration::ZERO)
-    } else {
-        detect(graphics, true, Duration::from_millis(500))
-    };
+    // The first frame, before any query; the previews it asks for go to
+    // the worker once there is one.
+    let first_frame = draw(&mut term, &mut state, &theme)?;
+    if std::env::var_os("TINTYPE_EXIT_AFTER_FIRST_FRAME").is_some() {
+        return Ok(());
+    }
+    let detected = detect(graphics, true, Duration::from_millis(500));
     state.images = detected.graphics != Graphics::Off;
     let picker = detected.picker();
     let deliver = tx.clone();
@@ -179,6 +178,9 @@ async fn studio(
         presets_dir: context.paths.presets(),
         exports_dir: context.paths.exports(),
     };
+    for effect in first_frame {
+        runner.run(effect);
+    }
     runner.run(Effect::RefreshSpend);
     start_up(engine, catalog, &tx);
     signals(&tx);
@@ -189,7 +191,6 @@ async fn studio(
         runner,
         inbox,
         keys,
-        exit_after_first_frame,
     };
     studio.run(&mut term).await
 }

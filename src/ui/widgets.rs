@@ -1,7 +1,6 @@
 //! Pieces every view uses: a pane's titled border, key hints, money and
 //! durations in a few cells.
 
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
@@ -106,8 +105,4 @@ pub fn duration(ms: i64) -> String {
     } else {
         format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
     }
-}
-
-pub fn styled<'a>(text: impl Into<String>, style: Style) -> Span<'a> {
-    Span::styled(text.into(), style)
 }

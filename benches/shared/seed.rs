@@ -1,4 +1,5 @@
-//! Prompt words shared by the benchmarks that seed a big history.
+//! What the benchmarks that seed a big history draw from: prompt words,
+//! and models with their provider and price per image in micro-dollars.
 
 /// Words for prompts; earlier words are drawn far more often (Zipf-like), so
 /// searches range from very common to rare words as in real history.
@@ -176,4 +177,25 @@ pub const WORDS: &[&str] = &[
     "okapi",
     "capybara",
     "tardigrade",
+];
+
+pub const MODELS: &[(&str, &str, i64)] = &[
+    ("openai/gpt-image-2", "openai", 53_000),
+    ("openai/gpt-image-1.5", "openai", 34_000),
+    ("openai/gpt-image-1", "openai", 42_000),
+    ("openai/dall-e-3", "openai", 40_000),
+    (
+        "replicate/black-forest-labs/flux-schnell",
+        "replicate",
+        3_000,
+    ),
+    (
+        "replicate/black-forest-labs/flux-1.1-pro",
+        "replicate",
+        40_000,
+    ),
+    ("stability/stable-image-core", "stability", 30_000),
+    ("stability/sd3.5-large", "stability", 65_000),
+    ("gemini/gemini-2.5-flash-image", "gemini", 39_000),
+    ("sandbox/procedural", "sandbox", 0),
 ];
