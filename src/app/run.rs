@@ -2,7 +2,9 @@
 //! effects, then draw once (at most every 16 ms), inside a synchronized
 //! update so the terminal never shows half a frame.
 
-use std::io;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -17,6 +19,7 @@ use super::runner::Runner;
 use super::state::State;
 use super::terminal::{self, KeyReader};
 use crate::config::theme::Theme;
+use crate::preview::KittyScreen;
 
 const FRAME: Duration = Duration::from_millis(16);
 
@@ -27,17 +30,122 @@ pub struct Studio {
     pub runner: Runner,
     pub inbox: UnboundedReceiver<Msg>,
     pub keys: KeyReader,
+    pub surface: Surface,
 }
 
-pub type Term = Terminal<CrosstermBackend<io::Stdout>>;
+/// What the loop keeps about the terminal between frames.
+#[derive(Default)]
+pub struct Surface {
+    pub kitty: KittyScreen,
+    /// `TINTYPE_LAYOUT_FILE`: where each picture went, in cells, as JSON
+    /// (the real-terminal tests find the preview in a screenshot with it).
+    pub layout_file: Option<std::path::PathBuf>,
+    last_layout: String,
+}
 
-pub fn draw(terminal: &mut Term, state: &mut State, theme: &Theme) -> io::Result<Vec<Effect>> {
-    execute!(io::stdout(), BeginSynchronizedUpdate)?;
-    let mut wants = Vec::new();
-    let drawn = terminal.draw(|frame| wants = crate::ui::draw(frame, state, theme));
-    execute!(io::stdout(), EndSynchronizedUpdate)?;
-    drawn?;
-    Ok(state.preview_jobs(wants))
+impl Surface {
+    pub fn new(kitty: KittyScreen) -> Surface {
+        Surface {
+            kitty,
+            layout_file: std::env::var_os("TINTYPE_LAYOUT_FILE").map(Into::into),
+            last_layout: String::new(),
+        }
+    }
+
+    fn note_layout(&mut self, drawn: &crate::ui::Drawn) {
+        let Some(path) = &self.layout_file else {
+            return;
+        };
+        let pictures: Vec<serde_json::Value> = drawn
+            .pictures
+            .iter()
+            .map(|(key, rect)| {
+                let source = match &key.source {
+                    crate::preview::PreviewSource::File(path) => path.display().to_string(),
+                    crate::preview::PreviewSource::Partial { job, seq } => {
+                        format!("partial:{}:{seq}", job.0)
+                    }
+                };
+                serde_json::json!({
+                    "source": source,
+                    "x": rect.x, "y": rect.y, "cols": rect.width, "rows": rect.height,
+                })
+            })
+            .collect();
+        let layout = serde_json::json!({ "pictures": pictures }).to_string();
+        if layout != self.last_layout {
+            // Whole or not at all: a reader never sees half a file.
+            let partial = path.with_extension("partial");
+            if std::fs::write(&partial, &layout).is_ok() {
+                let _ = std::fs::rename(&partial, path);
+            }
+            self.last_layout = layout;
+        }
+    }
+}
+
+/// Where frames go: any writer, counting the bytes (over SSH every one
+/// crosses the network, so tests and benchmarks measure them).
+pub struct CountingWriter<W> {
+    inner: W,
+    written: Arc<AtomicU64>,
+}
+
+impl<W: Write> CountingWriter<W> {
+    pub fn new(inner: W) -> CountingWriter<W> {
+        CountingWriter {
+            inner,
+            written: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The running total, readable while the terminal writes.
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.written)
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+pub type Term = Terminal<CrosstermBackend<CountingWriter<io::Stdout>>>;
+
+/// Draws one frame inside a synchronized update, then tells a kitty terminal
+/// which placements left the screen; returns the effects for the previews
+/// the frame lacked.
+pub fn draw<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    state: &mut State,
+    theme: &Theme,
+    surface: &mut Surface,
+) -> io::Result<Vec<Effect>> {
+    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    let mut drawn = crate::ui::Drawn::default();
+    let frame = terminal
+        .draw(|frame| drawn = crate::ui::draw(frame, state, theme))
+        .map(|frame| surface.kitty.after_frame(frame.buffer));
+    if let Ok(cleanup) = &frame
+        && !cleanup.is_empty()
+    {
+        terminal.backend_mut().write_all(cleanup.as_bytes())?;
+    }
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    frame?;
+    surface.note_layout(&drawn);
+    Ok(state.preview_jobs(drawn.wants))
 }
 
 impl Studio {
@@ -73,7 +181,7 @@ impl Studio {
             if self.state.quitting {
                 return Ok(());
             }
-            let more = draw(terminal, &mut self.state, &self.theme)?;
+            let more = draw(terminal, &mut self.state, &self.theme, &mut self.surface)?;
             last_frame = Instant::now();
             self.run_effects(more, terminal)?;
         }

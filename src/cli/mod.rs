@@ -14,6 +14,7 @@ mod presets;
 mod progress;
 mod resume;
 mod session;
+mod show;
 mod studio;
 mod table;
 mod welcome;
@@ -55,6 +56,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Pick up jobs a stopped tintype left unfinished, or mark them interrupted
     Resume(resume::ResumeArgs),
+    /// Print one image in the terminal (kitty, sixel, iTerm2 or half blocks)
+    Show(show::ShowArgs),
     /// Print shell completions
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -108,6 +111,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Resume(args)) => resume::run(&args),
+        Some(Command::Show(args)) => show::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

@@ -15,7 +15,7 @@ use super::session::start_engine;
 use super::{CliError, CliResult, Context};
 use crate::app::jobs::JobMeta;
 use crate::app::keymap::Keymap;
-use crate::app::run::{Studio, draw};
+use crate::app::run::{CountingWriter, Studio, Surface, draw};
 use crate::app::runner::Runner;
 use crate::app::terminal::{self, KeyReader};
 use crate::app::{Effect, Level, Msg, State};
@@ -23,7 +23,7 @@ use crate::config::keys::process_env;
 use crate::config::theme::{DEFAULT_THEME, Theme, no_color_requested};
 use crate::engine::budget::Caps;
 use crate::engine::{Engine, Recovery};
-use crate::preview::PreviewWorker;
+use crate::preview::{Encoder, KittyScreen, PreviewWorker};
 use crate::preview::detect::{Graphics, detect};
 
 pub fn run() -> CliResult {
@@ -155,21 +155,24 @@ async fn studio(
     inbox: tokio::sync::mpsc::UnboundedReceiver<Msg>,
     graphics: Option<&str>,
 ) -> std::io::Result<()> {
-    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let out = CountingWriter::new(std::io::stdout());
+    let written = out.counter();
+    let mut term = Terminal::new(CrosstermBackend::new(out))?;
     term.clear()?;
     // The first frame, before any query; the previews it asks for go to
     // the worker once there is one.
-    let first_frame = draw(&mut term, &mut state, &theme)?;
+    let mut surface = Surface::new(KittyScreen::default());
+    let first_frame = draw(&mut term, &mut state, &theme, &mut surface)?;
     if std::env::var_os("TINTYPE_EXIT_AFTER_FIRST_FRAME").is_some() {
         return Ok(());
     }
     let detected = detect(graphics, true, Duration::from_millis(500));
     state.images = detected.graphics != Graphics::Off;
-    let picker = detected.picker();
     let deliver = tx.clone();
-    let preview = PreviewWorker::spawn(picker, move |key, rendered| {
+    let preview = PreviewWorker::spawn(Encoder::new(&detected), move |key, rendered| {
         let _ = deliver.send(Msg::Preview { key, rendered });
     });
+    surface.kitty = KittyScreen::new(detected.tmux);
     let runner = Runner {
         engine: engine.clone(),
         catalog: Arc::clone(catalog),
@@ -191,8 +194,15 @@ async fn studio(
         runner,
         inbox,
         keys,
+        surface,
     };
-    studio.run(&mut term).await
+    let ended = studio.run(&mut term).await;
+    // For tests and benchmarks: what the session cost in terminal bytes.
+    if let Some(path) = std::env::var_os("TINTYPE_BYTES_FILE") {
+        let total = written.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = std::fs::write(path, format!("{total}\n"));
+    }
+    ended
 }
 
 /// After the first frame: the last used model, and the jobs a stopped

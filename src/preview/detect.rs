@@ -212,6 +212,24 @@ fn from_answers_and_env(answers: &Answers, tmux: bool, reasons: &mut Vec<String>
     Graphics::Halfblocks
 }
 
+/// The cell size from the terminal's window size in pixels, when it sets
+/// one (kitty, xterm, WezTerm, tmux ≥ 3.3 do): no round trip needed.
+pub fn winsize_cell() -> Option<(u16, u16)> {
+    [1, 0, 2].into_iter().find_map(|fd| {
+        let mut size = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ fills the winsize it is given.
+        let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &raw mut size) } == 0;
+        (ok && size.ws_col > 0 && size.ws_row > 0 && size.ws_xpixel > 0 && size.ws_ypixel > 0)
+            .then(|| (size.ws_xpixel / size.ws_col, size.ws_ypixel / size.ws_row))
+            .filter(|(w, h)| *w > 0 && *h > 0)
+    })
+}
+
 /// Asks the terminal on stdin/stdout; stops at the device-attributes answer
 /// or the timeout.
 fn query(tmux: bool, timeout: Duration) -> Answers {

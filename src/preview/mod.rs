@@ -2,7 +2,10 @@
 
 pub mod contact_sheet;
 pub mod detect;
+pub mod encode;
 pub mod export;
+pub mod picture;
 pub mod render;
 
-pub use render::{PreviewJob, PreviewKey, PreviewSource, PreviewWorker, Rendered};
+pub use picture::{Encoder, KittyScreen, Picture, PictureView, Rendered};
+pub use render::{PreviewJob, PreviewKey, PreviewSource, PreviewWorker};

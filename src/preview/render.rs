@@ -4,18 +4,14 @@
 //! that drawing only copies into the frame.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use image::DynamicImage;
 use image::imageops::FilterType;
-use ratatui::layout::Rect;
-use ratatui_image::Resize;
-use ratatui_image::picker::Picker;
-use ratatui_image::protocol::Protocol;
 
+use super::picture::{Encoder, Rendered};
 use crate::store::JobId;
 
 /// Where a preview's pixels come from.
@@ -35,21 +31,6 @@ pub struct PreviewKey {
     pub source: PreviewSource,
     pub cols: u16,
     pub rows: u16,
-}
-
-/// An encoded preview, ready to draw; `area` is the cells it covers (the box
-/// less what keeping the aspect ratio leaves free).
-#[derive(Clone)]
-pub struct Rendered {
-    pub protocol: Protocol,
-    pub cols: u16,
-    pub rows: u16,
-}
-
-impl fmt::Debug for Rendered {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Rendered({}x{})", self.cols, self.rows)
-    }
 }
 
 /// A preview asked for; partial images bring their bytes along.
@@ -72,14 +53,14 @@ pub struct PreviewWorker {
 
 impl PreviewWorker {
     /// Starts the worker thread; each result is handed to `deliver`.
-    pub fn spawn<F>(picker: Picker, deliver: F) -> PreviewWorker
+    pub fn spawn<F>(encoder: Encoder, deliver: F) -> PreviewWorker
     where
         F: Fn(PreviewKey, Result<Rendered, String>) + Send + 'static,
     {
         let (jobs, inbox) = channel::<PreviewJob>();
         std::thread::Builder::new()
             .name("tintype-preview".into())
-            .spawn(move || work(&picker, &inbox, &deliver))
+            .spawn(move || work(&encoder, &inbox, &deliver))
             .ok();
         PreviewWorker { jobs }
     }
@@ -90,7 +71,7 @@ impl PreviewWorker {
     }
 }
 
-fn work<F>(picker: &Picker, inbox: &Receiver<PreviewJob>, deliver: &F)
+fn work<F>(encoder: &Encoder, inbox: &Receiver<PreviewJob>, deliver: &F)
 where
     F: Fn(PreviewKey, Result<Rendered, String>),
 {
@@ -105,14 +86,14 @@ where
             if !seen.insert(job.key.clone()) {
                 continue;
             }
-            let result = render(picker, &job, &mut decoded);
+            let result = render(encoder, &job, &mut decoded);
             deliver(job.key, result);
         }
     }
 }
 
 fn render(
-    picker: &Picker,
+    encoder: &Encoder,
     job: &PreviewJob,
     decoded: &mut VecDeque<(PreviewSource, Arc<DynamicImage>)>,
 ) -> Result<Rendered, String> {
@@ -129,7 +110,7 @@ fn render(
         }
         image
     };
-    encode(picker, &image, job.key.cols, job.key.rows)
+    encoder.encode(&image, job.key.cols, job.key.rows)
 }
 
 fn decode(job: &PreviewJob) -> Result<DynamicImage, String> {
@@ -151,28 +132,5 @@ fn decode(job: &PreviewJob) -> Result<DynamicImage, String> {
         image.resize(DECODED_MAX_SIDE, DECODED_MAX_SIDE, FilterType::Triangle)
     } else {
         image
-    })
-}
-
-/// Encodes `image` for the picker's protocol, fitted into `cols` x `rows`.
-pub fn encode(
-    picker: &Picker,
-    image: &DynamicImage,
-    cols: u16,
-    rows: u16,
-) -> Result<Rendered, String> {
-    let area = Rect::new(0, 0, cols.max(1), rows.max(1));
-    let protocol = picker
-        .new_protocol(
-            image.clone(),
-            area,
-            Resize::Scale(Some(FilterType::Triangle)),
-        )
-        .map_err(|e| format!("cannot encode the preview: {e}"))?;
-    let drawn = protocol.area();
-    Ok(Rendered {
-        protocol,
-        cols: drawn.width,
-        rows: drawn.height,
     })
 }

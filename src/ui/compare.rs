@@ -5,13 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use ratatui_image::Image;
 
 use super::widgets::{duration, pane};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::money::Micros;
-use crate::preview::{PreviewKey, PreviewSource};
+use super::Drawn;
+use crate::preview::{PictureView, PreviewKey, PreviewSource};
 use crate::store::{JobState, Mark};
 
 #[allow(clippy::too_many_lines)] // a screen's layout, top to bottom
@@ -20,7 +20,7 @@ pub fn draw(
     area: Rect,
     state: &State,
     theme: &Theme,
-    wants: &mut Vec<PreviewKey>,
+    drawn: &mut Drawn,
 ) {
     let compare = &state.compare;
     let [list_area, results_area] =
@@ -127,12 +127,13 @@ pub fn draw(
                         rendered.cols.min(picture.width),
                         rendered.rows.min(picture.height),
                     );
-                    frame.render_widget(Image::new(&rendered.protocol), r);
+                    frame.render_widget(PictureView(rendered), r);
+                    drawn.pictures.push((key, r));
                 }
                 Some(Err(why)) => {
                     frame.render_widget(Span::styled(why.clone(), theme.style("error")), picture);
                 }
-                None => wants.push(key),
+                None => drawn.wants.push(key),
             }
         } else {
             let state_text = jobs.first().map_or("…", |j| j.state.as_str());

@@ -6,12 +6,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use ratatui_image::Image;
 
 use super::widgets::pane;
 use crate::app::{Pane, Screen, State};
 use crate::config::theme::Theme;
-use crate::preview::{PreviewKey, PreviewSource};
+use super::Drawn;
+use crate::preview::{PictureView, PreviewKey, PreviewSource};
 use crate::store::{ImageRow, Mark};
 use crate::text::{strip_controls, truncate};
 
@@ -23,7 +23,7 @@ pub fn draw(
     area: Rect,
     state: &State,
     theme: &Theme,
-    wants: &mut Vec<PreviewKey>,
+    drawn: &mut Drawn,
 ) {
     let focused = state.screen == Screen::Studio && state.focus == Pane::Gallery;
     let gallery = &state.gallery;
@@ -59,7 +59,7 @@ pub fn draw(
             };
             let [picture, caption] =
                 Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
-            picture_in(frame, picture, key, state, theme, wants);
+            picture_in(frame, picture, key, state, theme, drawn);
             let text = format!(" streaming: preview {} of job {}", partial.seq + 1, job.id);
             frame.render_widget(
                 Line::from(Span::styled(text, theme.style("job_running"))),
@@ -87,7 +87,10 @@ pub fn draw(
     gallery.columns.set(columns);
     let rows_fit = (grid.height / THUMB_ROWS).max(1) as usize;
     let selected_row = gallery.selected / columns;
-    let first_row = (selected_row + 1).saturating_sub(rows_fit);
+    // Page by page, not row by row: a thumbnail that stays on screen stays
+    // put, so a sixel terminal is sent each thumbnail once while paging on
+    // (a row-wise scroll moves, and so resends, every one).
+    let first_row = selected_row / rows_fit * rows_fit;
     for (i, image) in gallery
         .visible()
         .enumerate()
@@ -110,7 +113,7 @@ pub fn draw(
             focused,
             state,
             theme,
-            wants,
+            drawn,
         );
     }
     if large.width > 0
@@ -123,7 +126,7 @@ pub fn draw(
             cols: picture.width,
             rows: picture.height,
         };
-        picture_in(frame, picture, key, state, theme, wants);
+        picture_in(frame, picture, key, state, theme, drawn);
         frame.render_widget(Paragraph::new(details(image, state, theme)), info);
     }
 }
@@ -137,7 +140,7 @@ fn thumbnail(
     focused: bool,
     state: &State,
     theme: &Theme,
-    wants: &mut Vec<PreviewKey>,
+    drawn: &mut Drawn,
 ) {
     if cell.height < 2 || cell.width < 3 {
         return;
@@ -155,7 +158,7 @@ fn thumbnail(
         cols: picture.width,
         rows: picture.height,
     };
-    picture_in(frame, picture, key, state, theme, wants);
+    picture_in(frame, picture, key, state, theme, drawn);
     let mut spans = vec![Span::styled(
         if selected { "▸" } else { " " },
         theme.style("accent"),
@@ -225,14 +228,14 @@ fn details<'a>(image: &ImageRow, state: &State, theme: &Theme) -> Vec<Line<'a>> 
 }
 
 /// Draws the preview for `key` centred in `area`, or says why it cannot
-/// yet; a missing preview is added to `wants`.
+/// yet; a missing preview is added to `drawn.wants`.
 fn picture_in(
     frame: &mut Frame<'_>,
     area: Rect,
     key: PreviewKey,
     state: &State,
     theme: &Theme,
-    wants: &mut Vec<PreviewKey>,
+    drawn: &mut Drawn,
 ) {
     if area.width == 0 || area.height == 0 {
         return;
@@ -247,7 +250,8 @@ fn picture_in(
                 rendered.cols.min(area.width),
                 rendered.rows.min(area.height),
             );
-            frame.render_widget(Image::new(&rendered.protocol), rect);
+            frame.render_widget(PictureView(rendered), rect);
+            drawn.pictures.push((key, rect));
         }
         Some(Err(why)) => {
             let text = Paragraph::new(Span::styled(
@@ -259,7 +263,7 @@ fn picture_in(
         }
         None => {
             frame.render_widget(Span::styled("…", theme.style("muted")), area);
-            wants.push(key);
+            drawn.wants.push(key);
         }
     }
 }

@@ -26,12 +26,20 @@ use crate::preview::PreviewKey;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) -> Vec<PreviewKey> {
+/// What a frame drew of the previews: the ones it lacked, to be asked
+/// for, and where each one it had went.
+#[derive(Debug, Default)]
+pub struct Drawn {
+    pub wants: Vec<PreviewKey>,
+    pub pictures: Vec<(PreviewKey, Rect)>,
+}
+
+pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) -> Drawn {
     let area = frame.area();
-    let mut wants = Vec::new();
+    let mut drawn = Drawn::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area, theme);
-        return wants;
+        return drawn;
     }
     let [top, main, status] = Layout::vertical([
         Constraint::Length(1),
@@ -41,14 +49,14 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) -> Vec<PreviewK
     .areas(area);
     top_bar(frame, top, state, theme);
     match state.screen {
-        Screen::Studio => studio(frame, main, state, theme, &mut wants),
+        Screen::Studio => studio(frame, main, state, theme, &mut drawn),
         Screen::History => history::draw(frame, main, state, theme),
         Screen::Cost => cost::draw(frame, main, state, theme),
-        Screen::Compare => compare::draw(frame, main, state, theme, &mut wants),
+        Screen::Compare => compare::draw(frame, main, state, theme, &mut drawn),
     }
     status_line(frame, status, state, theme);
     overlays::draw(frame, area, state, theme);
-    wants
+    drawn
 }
 
 fn studio(
@@ -56,7 +64,7 @@ fn studio(
     area: Rect,
     state: &State,
     theme: &Theme,
-    wants: &mut Vec<PreviewKey>,
+    drawn: &mut Drawn,
 ) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
@@ -75,7 +83,7 @@ fn studio(
     prompt::draw(frame, prompt_area, state, theme);
     params::draw(frame, params_area, state, theme);
     jobs::draw(frame, jobs_area, state, theme);
-    gallery::draw(frame, gallery_area, state, theme, wants);
+    gallery::draw(frame, gallery_area, state, theme, drawn);
 }
 
 fn top_bar(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {

@@ -1,0 +1,263 @@
+//! An encoded preview and how it is drawn. Drawing only copies a ready
+//! escape sequence into the frame's first cell and marks the rest of the
+//! picture's cells as skipped, so ratatui's diff sends a picture once and
+//! never again while it stays put. Kitty pictures send their pixels the first
+//! time only and are then placed by id; the terminal is told to forget a
+//! placement that left the screen and an image the studio let go.
+
+use std::collections::HashSet;
+use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use image::DynamicImage;
+use ratatui::buffer::{Buffer, CellDiffOption};
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+use ratatui_image::Resize;
+use ratatui_image::picker::Picker;
+use ratatui_image::protocol::Protocol;
+
+use super::detect::{Detected, Graphics};
+use super::encode::{self, CellSize};
+
+#[derive(Clone)]
+pub enum Picture {
+    /// A sixel image, ready to write.
+    Sixel(Arc<str>),
+    Kitty(Arc<KittyImage>),
+    /// Half blocks and iTerm2, through ratatui-image.
+    Other(Protocol),
+}
+
+/// A PNG the terminal keeps under `id` once sent.
+pub struct KittyImage {
+    pub id: u32,
+    transmit: String,
+    sent: AtomicBool,
+    tmux: bool,
+}
+
+/// Kitty images dropped by the studio, still to be freed in the terminal.
+static KITTY_RELEASED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+impl Drop for KittyImage {
+    fn drop(&mut self) {
+        if self.sent.load(Ordering::Relaxed)
+            && let Ok(mut released) = KITTY_RELEASED.lock()
+        {
+            released.push(self.id);
+        }
+    }
+}
+
+/// Encodes pictures for one terminal: its protocol and cell size.
+pub struct Encoder {
+    pub graphics: Graphics,
+    pub cell: CellSize,
+    pub tmux: bool,
+    picker: Picker,
+    next_kitty_id: AtomicU32,
+}
+
+impl Encoder {
+    pub fn new(detected: &Detected) -> Encoder {
+        Encoder {
+            graphics: detected.graphics,
+            cell: CellSize {
+                width: detected.cell.0,
+                height: detected.cell.1,
+            },
+            tmux: detected.tmux,
+            picker: detected.picker(),
+            // Kitty ids are shared by everything in the window: start
+            // somewhere another program is unlikely to be.
+            next_kitty_id: AtomicU32::new(fastrand::u32(1 << 20..1 << 24)),
+        }
+    }
+
+    /// `image` fitted into `cols` x `rows` cells and encoded; `cols` and
+    /// `rows` of the result are the cells it covers.
+    pub fn encode(&self, image: &DynamicImage, cols: u16, rows: u16) -> Result<Rendered, String> {
+        let fitted = self.cell.fit(image.width(), image.height(), cols, rows);
+        let picture = match self.graphics {
+            Graphics::Sixel => {
+                let pixels = encode::resize(image, fitted);
+                Picture::Sixel(encode::for_tmux(&encode::sixel(&pixels), self.tmux).into())
+            }
+            // Inside tmux a kitty placement lands where tmux's cursor is
+            // not: ratatui-image's unicode placeholders are tmux-safe.
+            Graphics::Kitty if !self.tmux => {
+                let pixels = encode::resize(image, fitted);
+                let id = self.next_kitty_id.fetch_add(1, Ordering::Relaxed);
+                let png = encode::png(&pixels);
+                Picture::Kitty(Arc::new(KittyImage {
+                    id,
+                    transmit: encode::kitty_transmit(&png, id, None, false),
+                    sent: AtomicBool::new(false),
+                    tmux: false,
+                }))
+            }
+            _ => {
+                let area = Rect::new(0, 0, cols.max(1), rows.max(1));
+                let protocol = self
+                    .picker
+                    .new_protocol(
+                        image.clone(),
+                        area,
+                        Resize::Scale(Some(image::imageops::FilterType::Triangle)),
+                    )
+                    .map_err(|e| format!("cannot encode the preview: {e}"))?;
+                let drawn = protocol.area();
+                return Ok(Rendered {
+                    picture: Picture::Other(protocol),
+                    cols: drawn.width,
+                    rows: drawn.height,
+                });
+            }
+        };
+        Ok(Rendered {
+            picture,
+            cols: fitted.cols,
+            rows: fitted.rows,
+        })
+    }
+}
+
+/// An encoded preview, ready to draw, and the cells it covers.
+#[derive(Clone)]
+pub struct Rendered {
+    pub picture: Picture,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rendered({}x{})", self.cols, self.rows)
+    }
+}
+
+/// Back to the picture's first cell, then one on: where the terminal
+/// backend believes the cursor is after writing a cell.
+const RESTORE: &str = "\x1b8\x1b[C";
+
+/// What the buffer holds under a picture (a private-use character).
+const COVERED: &str = "\u{E000}";
+
+/// Draws a rendered preview into the top-left of an area at least its size.
+pub struct PictureView<'a>(pub &'a Rendered);
+
+impl Widget for PictureView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let rendered = self.0;
+        let rect = Rect::new(area.x, area.y, rendered.cols, rendered.rows);
+        if rect.width == 0 || rect.height == 0 || area.intersection(rect) != rect {
+            // A picture cut short would spill over its neighbours.
+            return;
+        }
+        let sequence = match &rendered.picture {
+            Picture::Other(protocol) => {
+                ratatui_image::Image::new(protocol).render(area, buf);
+                return;
+            }
+            Picture::Sixel(data) => format!("{}{data}{RESTORE}", blank(rect)),
+            Picture::Kitty(image) => {
+                let transmit = if image.sent.swap(true, Ordering::Relaxed) {
+                    ""
+                } else {
+                    image.transmit.as_str()
+                };
+                format!(
+                    "{}{transmit}{}{RESTORE}",
+                    blank(rect),
+                    encode::kitty_place(image.id, rect.width, rect.height, image.tmux)
+                )
+            }
+        };
+        for y in rect.top()..rect.bottom() {
+            for x in rect.left()..rect.right() {
+                if let Some(cell) = buf.cell_mut((x, y)) {
+                    // Never drawn while skipped; when the picture goes, no
+                    // cell of the next frame equals it, so every one is
+                    // rewritten and no pixel of the picture stays behind.
+                    cell.reset();
+                    cell.set_symbol(COVERED);
+                    cell.set_diff_option(CellDiffOption::Skip);
+                }
+            }
+        }
+        if let Some(cell) = buf.cell_mut((rect.x, rect.y)) {
+            cell.set_symbol(&sequence);
+            // The sequence's characters are not cells: without a forced
+            // width ratatui's diff takes it for thousands of columns and
+            // leaves that many cells after it unwritten.
+            cell.set_diff_option(CellDiffOption::ForcedWidth(NonZeroU16::MIN));
+        }
+    }
+}
+
+/// Saves the cursor and erases the picture's cells to the default
+/// background, so no text from the frame before shows through or around the
+/// picture; the caller restores the cursor after.
+fn blank(rect: Rect) -> String {
+    let mut out = String::from("\x1b7\x1b[0m");
+    for row in 0..rect.height {
+        if row > 0 {
+            out.push_str("\x1b[B");
+        }
+        out.push_str(&format!("\x1b[{}X", rect.width));
+    }
+    out.push_str("\x1b8\x1b7");
+    out
+}
+
+/// What the terminal shows of kitty images, kept between frames so
+/// placements that left the screen are removed and released images freed.
+#[derive(Default)]
+pub struct KittyScreen {
+    placed: HashSet<u32>,
+    tmux: bool,
+}
+
+impl KittyScreen {
+    pub fn new(tmux: bool) -> KittyScreen {
+        KittyScreen {
+            placed: HashSet::new(),
+            tmux,
+        }
+    }
+
+    /// The commands to send after a frame whose buffer is `buffer`.
+    pub fn after_frame(&mut self, buffer: &Buffer) -> String {
+        let tmux = self.tmux;
+        let placed: HashSet<u32> = buffer
+            .content
+            .iter()
+            .filter_map(|cell| placed_id(cell.symbol()))
+            .collect();
+        let mut out = String::new();
+        for gone in self.placed.difference(&placed) {
+            out.push_str(&encode::kitty_delete(*gone, false, tmux));
+        }
+        if let Ok(mut released) = KITTY_RELEASED.lock() {
+            for id in released.drain(..) {
+                out.push_str(&encode::kitty_delete(id, true, tmux));
+            }
+        }
+        self.placed = placed;
+        out
+    }
+}
+
+fn placed_id(symbol: &str) -> Option<u32> {
+    if symbol.len() < 16 {
+        return None;
+    }
+    let at = symbol.find("_Ga=p,i=")? + "_Ga=p,i=".len();
+    let digits: String = symbol[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
