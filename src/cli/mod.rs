@@ -3,6 +3,7 @@
 
 mod context;
 mod cost;
+mod doctor;
 mod gen_cmd;
 mod gen_output;
 mod gen_run;
@@ -55,6 +56,7 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Pick up jobs a stopped tintype left unfinished, or mark them interrupted
     Resume(resume::ResumeArgs),
+    Doctor(doctor::DoctorArgs),
     /// Print shell completions
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -108,6 +110,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Resume(args)) => resume::run(&args),
+        Some(Command::Doctor(args)) => doctor::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

@@ -122,6 +122,17 @@ pub fn in_tmux() -> bool {
     env("TMUX").is_some() || env("TERM").is_some_and(|t| t.starts_with("tmux"))
 }
 
+/// How long `detect` waits for the terminal's answers, studio and doctor
+/// alike: a local terminal answers at once, one behind SSH within a few
+/// round trips.
+pub const QUERY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Whether `detect` would ask the terminal: only when no protocol is set
+/// (or it is set to `auto`).
+pub fn asks_terminal(configured: Option<&str>) -> bool {
+    configured.is_none_or(|c| c == "auto")
+}
+
 /// Decides the protocol. `configured` is config.toml's `graphics` (or
 /// `TINTYPE_GRAPHICS`); `ask` queries the terminal (it must be in raw mode
 /// and nothing else may be reading it).
@@ -142,9 +153,10 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
         reasons.push("over SSH (SSH_CONNECTION): every image byte crosses the network".into());
     }
     let forced = configured
-        .filter(|c| *c != "auto")
+        .filter(|c| !asks_terminal(Some(c)))
         .map(|c| (c, Graphics::parse(c)));
-    let answers = if ask && forced.is_none() {
+    let asked = ask && forced.is_none();
+    let answers = if asked {
         query(tmux, timeout)
     } else {
         Answers::default()
@@ -166,7 +178,7 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
             reasons.push(format!("graphics = {text:?} is not auto, kitty, sixel, iterm2, halfblocks or none; using halfblocks"));
             Graphics::Halfblocks
         }
-        None => from_answers_and_env(&answers, tmux, &mut reasons),
+        None => from_answers_and_env(&answers, tmux, asked, &mut reasons),
     };
     Detected {
         graphics,
@@ -177,7 +189,12 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
     }
 }
 
-fn from_answers_and_env(answers: &Answers, tmux: bool, reasons: &mut Vec<String>) -> Graphics {
+fn from_answers_and_env(
+    answers: &Answers,
+    tmux: bool,
+    asked: bool,
+    reasons: &mut Vec<String>,
+) -> Graphics {
     if answers.kitty {
         reasons.push("the terminal answered the kitty graphics query".into());
         return Graphics::Kitty;
@@ -204,7 +221,9 @@ fn from_answers_and_env(answers: &Answers, tmux: bool, reasons: &mut Vec<String>
         reasons.push("KITTY_WINDOW_ID / TERM=xterm-kitty".into());
         return Graphics::Kitty;
     }
-    reasons.push(if answers.done {
+    reasons.push(if !asked {
+        "the terminal was not asked and no environment hint names a protocol: half blocks".into()
+    } else if answers.done {
         "no graphics protocol in the terminal's answers: half blocks".into()
     } else {
         "the terminal did not answer in time: half blocks".into()
