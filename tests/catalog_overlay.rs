@@ -102,3 +102,20 @@ fn broken_overlays_are_reported_and_ignored() {
     let (_, none) = Catalog::load(Some(&dir.path().join("absent.toml"))).unwrap();
     assert!(none.is_none());
 }
+
+#[test]
+fn the_catalog_has_a_version_an_overlay_may_change() {
+    let shipped = Catalog::embedded().unwrap();
+    let version = shipped.version();
+    let digits = version.replace('-', "");
+    assert!(
+        version.len() == 10 && digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()),
+        "{version} is not an ISO date"
+    );
+    let overlaid = Catalog::with_overlay("version = \"2027-01-15\"").unwrap();
+    assert_eq!(overlaid.version(), "2027-01-15");
+    assert!(Catalog::with_overlay("version = 5").is_err());
+    let hash = Catalog::embedded_hash();
+    assert_eq!(hash.len(), 12);
+    assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+}

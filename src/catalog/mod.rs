@@ -41,6 +41,7 @@ pub enum CatalogError {
 
 #[derive(Debug)]
 pub struct Catalog {
+    version: String,
     providers: BTreeMap<String, ProviderSpec>,
     models: BTreeMap<String, Arc<Model>>,
 }
@@ -91,9 +92,27 @@ impl Catalog {
         consistency::check_provider_defaults(&file.providers, &models)
             .map_err(CatalogError::Invalid)?;
         Ok(Catalog {
+            version: file.version,
             providers: file.providers,
             models,
         })
+    }
+
+    /// When the prices were last checked: the shipped catalog's date, or
+    /// the one an overlay set.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The first 12 hex digits of the SHA-256 of the shipped catalog text:
+    /// two builds with the same version can still differ in their data.
+    pub fn embedded_hash() -> String {
+        use sha2::{Digest, Sha256};
+        let mut hex = String::with_capacity(12);
+        for byte in &Sha256::digest(EMBEDDED.as_bytes())[..6] {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        hex
     }
 
     /// Every model, ordered by id.

@@ -13,6 +13,8 @@ use super::value::ParamValue;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogFile {
+    /// When the shipped prices were last checked (an ISO date).
+    pub version: String,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSpec>,
     #[serde(default)]

@@ -69,6 +69,20 @@ impl Context {
         ("sandbox/procedural".into(), DefaultReason::NoKeys)
     }
 
+    /// How the studio draws images, if the user said, and where they said
+    /// it: `$TINTYPE_GRAPHICS` beats config.toml's `graphics`, so one
+    /// session can try another protocol without editing the file.
+    pub fn graphics_setting(&self, env: Env<'_>) -> Option<(String, &'static str)> {
+        env("TINTYPE_GRAPHICS")
+            .map(|value| (value, "$TINTYPE_GRAPHICS"))
+            .or_else(|| {
+                self.config
+                    .graphics
+                    .clone()
+                    .map(|value| (value, "config.toml"))
+            })
+    }
+
     /// Where the key for `provider` would come from, if anywhere.
     pub fn key_source(&self, catalog: &Catalog, provider: &str, env: Env<'_>) -> Option<KeySource> {
         key_source(provider, catalog.provider(provider)?, &self.config, env)
@@ -90,6 +104,22 @@ mod tests {
             paths: Paths::under(std::path::Path::new("/nonexistent")),
             config: toml::from_str(config).unwrap(),
         }
+    }
+
+    #[test]
+    fn the_environment_graphics_setting_beats_the_config_file() {
+        let configured = context("graphics = 'kitty'");
+        let none = |_: &str| None;
+        let sixel = |name: &str| (name == "TINTYPE_GRAPHICS").then(|| "sixel".to_string());
+        assert_eq!(
+            configured.graphics_setting(&none),
+            Some(("kitty".into(), "config.toml"))
+        );
+        assert_eq!(
+            configured.graphics_setting(&sixel),
+            Some(("sixel".into(), "$TINTYPE_GRAPHICS"))
+        );
+        assert_eq!(context("").graphics_setting(&none), None);
     }
 
     #[test]

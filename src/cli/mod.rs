@@ -3,6 +3,7 @@
 
 mod context;
 mod cost;
+mod doctor;
 mod gen_cmd;
 mod gen_output;
 mod gen_run;
@@ -58,6 +59,7 @@ pub enum Command {
     Resume(resume::ResumeArgs),
     /// Print one image in the terminal (kitty, sixel, iTerm2 or half blocks)
     Show(show::ShowArgs),
+    Doctor(doctor::DoctorArgs),
     /// Print shell completions
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -112,6 +114,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Resume(args)) => resume::run(&args),
         Some(Command::Show(args)) => show::run(&args),
+        Some(Command::Doctor(args)) => doctor::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

@@ -5,13 +5,15 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use image::RgbImage;
 
 use super::{CliError, CliResult, Context};
-use crate::preview::detect::{Graphics, detect, winsize_cell};
+use crate::config::keys::process_env;
+use crate::preview::detect::{
+    Graphics, QUERY_TIMEOUT, RawMode, asks_terminal, detect, winsize_cell,
+};
 use crate::preview::encode::{self, CellSize, Fitted};
 use crate::store::RequestId;
 
@@ -33,8 +35,14 @@ fn parse_cells(text: &str) -> Result<(u16, u16), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("{text:?} is not WxH, e.g. 40x20"))?;
-    let w: u16 = w.trim().parse().map_err(|_| format!("{w:?} is not a width"))?;
-    let h: u16 = h.trim().parse().map_err(|_| format!("{h:?} is not a height"))?;
+    let w: u16 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("{w:?} is not a width"))?;
+    let h: u16 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("{h:?} is not a height"))?;
     if w == 0 || h == 0 || w > 1000 || h > 1000 {
         return Err(format!("{text}: each side must be 1 to 1000 cells"));
     }
@@ -46,11 +54,11 @@ pub fn run(args: &ShowArgs) -> CliResult {
     let path = resolve(&context, &args.image)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
 
-    let configured = args
-        .protocol
-        .clone()
-        .or_else(|| std::env::var("TINTYPE_GRAPHICS").ok())
-        .or_else(|| context.config.graphics.clone());
+    let configured = args.protocol.clone().or_else(|| {
+        context
+            .graphics_setting(&process_env)
+            .map(|(value, _)| value)
+    });
     if let Some(name) = &args.protocol
         && (Graphics::parse(name).is_none() || name == "none")
     {
@@ -59,8 +67,11 @@ pub fn run(args: &ShowArgs) -> CliResult {
         )));
     }
     // Ask the terminal only when it is there and the answer is needed.
-    let ask = interactive && configured.as_deref().is_none_or(|c| c == "auto");
-    let detected = with_raw_mode(ask, || detect(configured.as_deref(), ask, Duration::from_millis(500)));
+    let raw = (interactive && asks_terminal(configured.as_deref()))
+        .then(RawMode::enter)
+        .and_then(Result::ok);
+    let detected = detect(configured.as_deref(), raw.is_some(), QUERY_TIMEOUT);
+    drop(raw);
     let cell = winsize_cell().unwrap_or(detected.cell);
     let cell = CellSize {
         width: cell.0,
@@ -76,7 +87,10 @@ pub fn run(args: &ShowArgs) -> CliResult {
     let output = match detected.graphics {
         Graphics::Sixel => {
             let fitted = cell.fit(picture.width(), picture.height(), cols, rows);
-            encode::for_tmux(&encode::sixel(&encode::resize(&picture, fitted)), detected.tmux)
+            encode::for_tmux(
+                &encode::sixel(&encode::resize(&picture, fitted)),
+                detected.tmux,
+            )
         }
         Graphics::Kitty => {
             let fitted = cell.fit(picture.width(), picture.height(), cols, rows);
@@ -136,17 +150,6 @@ fn resolve(context: &Context, target: &str) -> Result<PathBuf, CliError> {
 fn default_cells() -> (u16, u16) {
     let (cols, rows) = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
     (cols.clamp(1, 80), rows.saturating_sub(2).max(1))
-}
-
-/// The terminal query reads the answer from stdin: raw mode keeps it from
-/// being echoed, and it is always switched back off.
-fn with_raw_mode<T>(raw: bool, f: impl FnOnce() -> T) -> T {
-    let switched = raw && ratatui::crossterm::terminal::enable_raw_mode().is_ok();
-    let result = f();
-    if switched {
-        let _ = ratatui::crossterm::terminal::disable_raw_mode();
-    }
-    result
 }
 
 /// Two pixels per cell, upper half in the foreground colour of `▀` and lower

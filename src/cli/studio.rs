@@ -23,17 +23,17 @@ use crate::config::keys::process_env;
 use crate::config::theme::{DEFAULT_THEME, Theme, no_color_requested};
 use crate::engine::budget::Caps;
 use crate::engine::{Engine, Recovery};
+use crate::preview::detect::{Graphics, QUERY_TIMEOUT, detect};
 use crate::preview::{Encoder, KittyScreen, PreviewWorker};
-use crate::preview::detect::{Graphics, detect};
 
 pub fn run() -> CliResult {
     let context = Context::load()?;
     let catalog = Arc::new(context.catalog()?);
     let store = context.store()?;
     let (state, theme) = build_state(&context, &catalog);
-    let graphics = std::env::var("TINTYPE_GRAPHICS")
-        .ok()
-        .or_else(|| context.config.graphics.clone());
+    let graphics = context
+        .graphics_setting(&process_env)
+        .map(|(value, _)| value);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -166,7 +166,7 @@ async fn studio(
     if std::env::var_os("TINTYPE_EXIT_AFTER_FIRST_FRAME").is_some() {
         return Ok(());
     }
-    let detected = detect(graphics, true, Duration::from_millis(500));
+    let detected = detect(graphics, true, QUERY_TIMEOUT);
     state.images = detected.graphics != Graphics::Off;
     let deliver = tx.clone();
     let preview = PreviewWorker::spawn(Encoder::new(&detected), move |key, rendered| {

@@ -122,6 +122,35 @@ pub fn in_tmux() -> bool {
     env("TMUX").is_some() || env("TERM").is_some_and(|t| t.starts_with("tmux"))
 }
 
+/// How long `detect` waits for the terminal's answers, studio and doctor
+/// alike: a local terminal answers at once, one behind SSH within a few
+/// round trips.
+pub const QUERY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Whether `detect` would ask the terminal: only when no protocol is set
+/// (or it is set to `auto`).
+pub fn asks_terminal(configured: Option<&str>) -> bool {
+    configured.is_none_or(|c| c == "auto")
+}
+
+/// Raw mode while it lives: the terminal's answers must arrive unechoed and
+/// without waiting for Enter, and the terminal must come back however the
+/// detection ends.
+pub struct RawMode;
+
+impl RawMode {
+    pub fn enter() -> std::io::Result<RawMode> {
+        ratatui::crossterm::terminal::enable_raw_mode()?;
+        Ok(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = ratatui::crossterm::terminal::disable_raw_mode();
+    }
+}
+
 /// Decides the protocol. `configured` is config.toml's `graphics` (or
 /// `TINTYPE_GRAPHICS`); `ask` queries the terminal (it must be in raw mode
 /// and nothing else may be reading it).
@@ -142,9 +171,10 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
         reasons.push("over SSH (SSH_CONNECTION): every image byte crosses the network".into());
     }
     let forced = configured
-        .filter(|c| *c != "auto")
+        .filter(|c| !asks_terminal(Some(c)))
         .map(|c| (c, Graphics::parse(c)));
-    let answers = if ask && forced.is_none() {
+    let asked = ask && forced.is_none();
+    let answers = if asked {
         query(tmux, timeout)
     } else {
         Answers::default()
@@ -166,7 +196,7 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
             reasons.push(format!("graphics = {text:?} is not auto, kitty, sixel, iterm2, halfblocks or none; using halfblocks"));
             Graphics::Halfblocks
         }
-        None => from_answers_and_env(&answers, tmux, &mut reasons),
+        None => from_answers_and_env(&answers, tmux, asked, &mut reasons),
     };
     Detected {
         graphics,
@@ -177,7 +207,12 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
     }
 }
 
-fn from_answers_and_env(answers: &Answers, tmux: bool, reasons: &mut Vec<String>) -> Graphics {
+fn from_answers_and_env(
+    answers: &Answers,
+    tmux: bool,
+    asked: bool,
+    reasons: &mut Vec<String>,
+) -> Graphics {
     if answers.kitty {
         reasons.push("the terminal answered the kitty graphics query".into());
         return Graphics::Kitty;
@@ -204,7 +239,9 @@ fn from_answers_and_env(answers: &Answers, tmux: bool, reasons: &mut Vec<String>
         reasons.push("KITTY_WINDOW_ID / TERM=xterm-kitty".into());
         return Graphics::Kitty;
     }
-    reasons.push(if answers.done {
+    reasons.push(if !asked {
+        "the terminal was not asked and no environment hint names a protocol: half blocks".into()
+    } else if answers.done {
         "no graphics protocol in the terminal's answers: half blocks".into()
     } else {
         "the terminal did not answer in time: half blocks".into()

@@ -36,9 +36,15 @@ impl CellSize {
         let (w, h) = (width.max(1), height.max(1));
         // Compare w/h against box_w/box_h without floats.
         let (pw, ph) = if u64::from(w) * u64::from(box_h) >= u64::from(h) * u64::from(box_w) {
-            (box_w, (u64::from(h) * u64::from(box_w) / u64::from(w)).max(1) as u32)
+            (
+                box_w,
+                (u64::from(h) * u64::from(box_w) / u64::from(w)).max(1) as u32,
+            )
         } else {
-            ((u64::from(w) * u64::from(box_h) / u64::from(h)).max(1) as u32, box_h)
+            (
+                (u64::from(w) * u64::from(box_h) / u64::from(h)).max(1) as u32,
+                box_h,
+            )
         };
         Fitted {
             width: pw,
@@ -253,11 +259,20 @@ mod tests {
             height: 20,
         };
         let square = cell.fit(1024, 1024, 40, 20);
-        assert_eq!((square.width, square.height, square.cols, square.rows), (400, 400, 40, 20));
+        assert_eq!(
+            (square.width, square.height, square.cols, square.rows),
+            (400, 400, 40, 20)
+        );
         let wide = cell.fit(1536, 1024, 40, 20);
-        assert_eq!((wide.width, wide.height, wide.cols, wide.rows), (400, 266, 40, 14));
+        assert_eq!(
+            (wide.width, wide.height, wide.cols, wide.rows),
+            (400, 266, 40, 14)
+        );
         let tall = cell.fit(100, 1000, 40, 20);
-        assert_eq!((tall.width, tall.height, tall.cols, tall.rows), (40, 400, 4, 20));
+        assert_eq!(
+            (tall.width, tall.height, tall.cols, tall.rows),
+            (40, 400, 4, 20)
+        );
     }
 
     #[test]

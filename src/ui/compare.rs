@@ -6,22 +6,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::Drawn;
 use super::widgets::{duration, pane};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::money::Micros;
-use super::Drawn;
 use crate::preview::{PictureView, PreviewKey, PreviewSource};
 use crate::store::{JobState, Mark};
 
 #[allow(clippy::too_many_lines)] // a screen's layout, top to bottom
-pub fn draw(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    state: &State,
-    theme: &Theme,
-    drawn: &mut Drawn,
-) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme, drawn: &mut Drawn) {
     let compare = &state.compare;
     let [list_area, results_area] =
         Layout::horizontal([Constraint::Length(34), Constraint::Min(0)]).areas(area);

@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::Drawn;
 use super::widgets::pane;
 use crate::app::{Pane, Screen, State};
 use crate::config::theme::Theme;
-use super::Drawn;
 use crate::preview::{PictureView, PreviewKey, PreviewSource};
 use crate::store::{ImageRow, Mark};
 use crate::text::{strip_controls, truncate};
@@ -18,13 +18,7 @@ use crate::text::{strip_controls, truncate};
 const THUMB_COLS: u16 = 14;
 const THUMB_ROWS: u16 = 7;
 
-pub fn draw(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    state: &State,
-    theme: &Theme,
-    drawn: &mut Drawn,
-) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme, drawn: &mut Drawn) {
     let focused = state.screen == Screen::Studio && state.focus == Pane::Gallery;
     let gallery = &state.gallery;
     let count = gallery.visible_count();

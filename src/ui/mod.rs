@@ -59,13 +59,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) -> Drawn {
     drawn
 }
 
-fn studio(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    state: &State,
-    theme: &Theme,
-    drawn: &mut Drawn,
-) {
+fn studio(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme, drawn: &mut Drawn) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
     let prompt_rows = if state.form.takes_negative_prompt() {
