@@ -19,7 +19,7 @@ use super::runner::Runner;
 use super::state::State;
 use super::terminal::{self, KeyReader};
 use crate::config::theme::Theme;
-use crate::preview::KittyScreen;
+use crate::preview::{KittyScreen, Picture};
 
 const FRAME: Duration = Duration::from_millis(16);
 
@@ -123,9 +123,10 @@ impl<W: Write> Write for CountingWriter<W> {
 
 pub type Term = Terminal<CrosstermBackend<CountingWriter<io::Stdout>>>;
 
-/// Draws one frame inside a synchronized update, then tells a kitty terminal
-/// which placements left the screen; returns the effects for the previews
-/// the frame lacked.
+/// Draws one frame inside a synchronized update: the pixels of kitty
+/// images new to the terminal first, then the frame (ratatui's diff), then
+/// the removal of kitty placements that left the screen. Returns the effects
+/// for the previews the frame lacked.
 pub fn draw<W: Write>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     state: &mut State,
@@ -133,17 +134,21 @@ pub fn draw<W: Write>(
     surface: &mut Surface,
 ) -> io::Result<Vec<Effect>> {
     execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    let mut drawn = crate::ui::Drawn::default();
-    let frame = terminal
-        .draw(|frame| drawn = crate::ui::draw(frame, state, theme))
-        .map(|frame| surface.kitty.after_frame(frame.buffer));
-    if let Ok(cleanup) = &frame
-        && !cleanup.is_empty()
-    {
-        terminal.backend_mut().write_all(cleanup.as_bytes())?;
+    terminal.autoresize()?;
+    let drawn = crate::ui::draw(&mut terminal.get_frame(), state, theme);
+    for (key, _) in &drawn.pictures {
+        if let Some(Ok(rendered)) = state.previews.get(key)
+            && let Picture::Kitty(image) = &rendered.picture
+            && let Some(transmit) = image.unsent()
+        {
+            terminal.backend_mut().write_all(transmit.as_bytes())?;
+        }
     }
+    // The studio never shows the terminal's cursor (the prompt draws its own).
+    let frame = terminal.apply_buffer_with_cursor(None)?;
+    let cleanup = surface.kitty.after_frame(frame.buffer);
+    terminal.backend_mut().write_all(cleanup.as_bytes())?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    frame?;
     surface.note_layout(&drawn);
     Ok(state.preview_jobs(drawn.wants))
 }

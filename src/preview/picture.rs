@@ -38,6 +38,14 @@ pub struct KittyImage {
     tmux: bool,
 }
 
+impl KittyImage {
+    /// The command that stores the image in the terminal, the first time
+    /// it is asked for; it must reach the terminal before the placement.
+    pub fn unsent(&self) -> Option<&str> {
+        (!self.sent.swap(true, Ordering::Relaxed)).then_some(self.transmit.as_str())
+    }
+}
+
 /// Kitty images dropped by the studio, still to be freed in the terminal.
 static KITTY_RELEASED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
@@ -162,18 +170,14 @@ impl Widget for PictureView<'_> {
                 return;
             }
             Picture::Sixel(data) => format!("{}{data}{RESTORE}", blank(rect)),
-            Picture::Kitty(image) => {
-                let transmit = if image.sent.swap(true, Ordering::Relaxed) {
-                    ""
-                } else {
-                    image.transmit.as_str()
-                };
-                format!(
-                    "{}{transmit}{}{RESTORE}",
-                    blank(rect),
-                    encode::kitty_place(image.id, rect.width, rect.height, image.tmux)
-                )
-            }
+            // The pixels went ahead of the frame (`KittyImage::unsent`):
+            // the cell holds the same placement every frame, so a redraw
+            // sends nothing.
+            Picture::Kitty(image) => format!(
+                "{}{}{RESTORE}",
+                blank(rect),
+                encode::kitty_place(image.id, rect.width, rect.height, image.tmux)
+            ),
         };
         for y in rect.top()..rect.bottom() {
             for x in rect.left()..rect.right() {
