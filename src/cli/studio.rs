@@ -24,7 +24,7 @@ use crate::config::theme::{DEFAULT_THEME, Theme, no_color_requested};
 use crate::engine::budget::Caps;
 use crate::engine::{Engine, Recovery};
 use crate::preview::detect::{Graphics, QUERY_TIMEOUT, detect};
-use crate::preview::{Encoder, KittyScreen, PreviewWorker};
+use crate::preview::{Encoder, KittyScreen, PreviewWorker, ThumbnailCache};
 
 pub fn run() -> CliResult {
     let context = Context::load()?;
@@ -169,9 +169,14 @@ async fn studio(
     let detected = detect(graphics, true, QUERY_TIMEOUT);
     state.images = detected.graphics != Graphics::Off;
     let deliver = tx.clone();
-    let preview = PreviewWorker::spawn(Encoder::new(&detected), move |key, rendered| {
-        let _ = deliver.send(Msg::Preview { key, rendered });
-    });
+    let thumbnails = ThumbnailCache::new(context.paths.thumbnails());
+    let preview = PreviewWorker::spawn(
+        Encoder::new(&detected),
+        Some(thumbnails),
+        move |key, rendered| {
+            let _ = deliver.send(Msg::Preview { key, rendered });
+        },
+    );
     surface.kitty = KittyScreen::new(detected.tmux);
     let runner = Runner {
         engine: engine.clone(),

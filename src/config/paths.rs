@@ -59,6 +59,12 @@ impl Paths {
         self.data_dir.join("exports")
     }
 
+    /// Pictures fitted for the terminal, by image hash and size: safe to
+    /// delete, made again as needed.
+    pub fn thumbnails(&self) -> PathBuf {
+        self.cache_dir.join("thumbnails")
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.config_dir.join("config.toml")
     }

@@ -250,7 +250,7 @@ fn from_answers_and_env(
 }
 
 /// The cell size from the terminal's window size in pixels, when it sets
-/// one (kitty, xterm, WezTerm, tmux ≥ 3.3 do): no round trip needed.
+/// one (kitty, xterm, `WezTerm`, tmux ≥ 3.3 do): no round trip needed.
 pub fn winsize_cell() -> Option<(u16, u16)> {
     [1, 0, 2].into_iter().find_map(|fd| {
         let mut size = libc::winsize {

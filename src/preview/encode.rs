@@ -156,7 +156,8 @@ fn run_length(out: &mut String, row: &[u8]) {
 }
 
 /// `pixels` as a PNG: kitty and iTerm2 take it as is, and it is a third of
-/// the raw RGBA other encoders send.
+/// the raw RGBA other encoders send. The fast (fdeflate) setting is both
+/// quicker and, on the benchmark image, smaller than zlib's default.
 pub fn png(pixels: &RgbImage) -> Vec<u8> {
     let mut bytes = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
@@ -299,7 +300,11 @@ mod tests {
 
     #[test]
     fn kitty_sends_png_in_quiet_chunks_and_places_by_id() {
-        let png = png(&gradient(200, 200));
+        let noise = RgbImage::from_fn(200, 200, |x, y| {
+            let v = (x * 7919 + y * 104_729) % 251;
+            image::Rgb([v as u8, (v * 3 % 256) as u8, (v * 7 % 256) as u8])
+        });
+        let png = png(&noise);
         assert_eq!(&png[1..4], b"PNG");
         let sent = kitty_transmit(&png, 7, None, false);
         assert!(sent.starts_with("\x1b_Ga=t,f=100,i=7,q=2,m="));

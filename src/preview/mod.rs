@@ -6,6 +6,8 @@ pub mod encode;
 pub mod export;
 pub mod picture;
 pub mod render;
+pub mod thumbs;
 
 pub use picture::{Encoder, KittyScreen, Picture, PictureView, Rendered};
-pub use render::{PreviewJob, PreviewKey, PreviewSource, PreviewWorker};
+pub use render::{PreviewJob, PreviewKey, PreviewSource, PreviewStats, PreviewWorker};
+pub use thumbs::ThumbnailCache;

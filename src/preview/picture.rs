@@ -10,7 +10,7 @@ use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use image::DynamicImage;
+use image::{DynamicImage, RgbImage};
 use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
@@ -84,24 +84,52 @@ impl Encoder {
         }
     }
 
-    /// `image` fitted into `cols` x `rows` cells and encoded; `cols` and
-    /// `rows` of the result are the cells it covers.
+    /// The pixels of a box of `cols` x `rows` cells: what a picture is
+    /// fitted into, and so half of its thumbnail cache key.
+    pub fn box_pixels(&self, cols: u16, rows: u16) -> (u32, u32) {
+        (
+            u32::from(cols.max(1)) * u32::from(self.cell.width.max(1)),
+            u32::from(rows.max(1)) * u32::from(self.cell.height.max(1)),
+        )
+    }
+
+    /// `image` resized to fit `cols` x `rows` cells.
+    pub fn fit(&self, image: &DynamicImage, cols: u16, rows: u16) -> RgbImage {
+        encode::resize(
+            image,
+            self.cell.fit(image.width(), image.height(), cols, rows),
+        )
+    }
+
+    /// `image` fitted into `cols` x `rows` cells and encoded.
     pub fn encode(&self, image: &DynamicImage, cols: u16, rows: u16) -> Result<Rendered, String> {
-        let fitted = self.cell.fit(image.width(), image.height(), cols, rows);
+        self.encode_fitted(self.fit(image, cols, rows), cols, rows)
+    }
+
+    /// Encodes `pixels`, already fitted into `cols` x `rows` cells; the
+    /// result's `cols` and `rows` are the cells it covers.
+    pub fn encode_fitted(
+        &self,
+        pixels: RgbImage,
+        cols: u16,
+        rows: u16,
+    ) -> Result<Rendered, String> {
+        let covers = |pixels: u32, cell: u16| pixels.div_ceil(u32::from(cell.max(1))) as u16;
+        let (drawn_cols, drawn_rows) = (
+            covers(pixels.width(), self.cell.width).min(cols.max(1)),
+            covers(pixels.height(), self.cell.height).min(rows.max(1)),
+        );
         let picture = match self.graphics {
             Graphics::Sixel => {
-                let pixels = encode::resize(image, fitted);
                 Picture::Sixel(encode::for_tmux(&encode::sixel(&pixels), self.tmux).into())
             }
             // Inside tmux a kitty placement lands where tmux's cursor is
             // not: ratatui-image's unicode placeholders are tmux-safe.
             Graphics::Kitty if !self.tmux => {
-                let pixels = encode::resize(image, fitted);
                 let id = self.next_kitty_id.fetch_add(1, Ordering::Relaxed);
-                let png = encode::png(&pixels);
                 Picture::Kitty(Arc::new(KittyImage {
                     id,
-                    transmit: encode::kitty_transmit(&png, id, None, false),
+                    transmit: encode::kitty_transmit(&encode::png(&pixels), id, None, false),
                     sent: AtomicBool::new(false),
                     tmux: false,
                 }))
@@ -111,7 +139,7 @@ impl Encoder {
                 let protocol = self
                     .picker
                     .new_protocol(
-                        image.clone(),
+                        DynamicImage::ImageRgb8(pixels),
                         area,
                         Resize::Scale(Some(image::imageops::FilterType::Triangle)),
                     )
@@ -126,8 +154,8 @@ impl Encoder {
         };
         Ok(Rendered {
             picture,
-            cols: fitted.cols,
-            rows: fitted.rows,
+            cols: drawn_cols,
+            rows: drawn_rows,
         })
     }
 }

@@ -6,12 +6,14 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use image::DynamicImage;
 use image::imageops::FilterType;
 
 use super::picture::{Encoder, Rendered};
+use super::thumbs::ThumbnailCache;
 use crate::store::JobId;
 
 /// Where a preview's pixels come from.
@@ -47,22 +49,41 @@ const DECODED_KEPT: usize = 12;
 /// at 10x20-pixel cells on a 200-column terminal.
 const DECODED_MAX_SIDE: u32 = 2048;
 
+/// What the worker did, for tests and `tintype doctor`-style questions.
+#[derive(Debug, Default)]
+pub struct PreviewStats {
+    /// Image files decoded (partial images, which arrive as bytes, are not
+    /// counted).
+    pub originals_decoded: AtomicUsize,
+    /// Pictures read back from the thumbnail cache instead.
+    pub from_disk: AtomicUsize,
+}
+
 pub struct PreviewWorker {
     jobs: Sender<PreviewJob>,
+    pub stats: Arc<PreviewStats>,
 }
 
 impl PreviewWorker {
     /// Starts the worker thread; each result is handed to `deliver`.
-    pub fn spawn<F>(encoder: Encoder, deliver: F) -> PreviewWorker
+    /// Fitted pictures of image files are kept in `cache`, when given.
+    pub fn spawn<F>(encoder: Encoder, cache: Option<ThumbnailCache>, deliver: F) -> PreviewWorker
     where
         F: Fn(PreviewKey, Result<Rendered, String>) + Send + 'static,
     {
         let (jobs, inbox) = channel::<PreviewJob>();
+        let stats = Arc::new(PreviewStats::default());
+        let mut worker = Worker {
+            encoder,
+            cache,
+            decoded: VecDeque::new(),
+            stats: Arc::clone(&stats),
+        };
         std::thread::Builder::new()
             .name("tintype-preview".into())
-            .spawn(move || work(&encoder, &inbox, &deliver))
+            .spawn(move || worker.work(&inbox, &deliver))
             .ok();
-        PreviewWorker { jobs }
+        PreviewWorker { jobs, stats }
     }
 
     pub fn request(&self, job: PreviewJob) {
@@ -71,46 +92,81 @@ impl PreviewWorker {
     }
 }
 
-fn work<F>(encoder: &Encoder, inbox: &Receiver<PreviewJob>, deliver: &F)
-where
-    F: Fn(PreviewKey, Result<Rendered, String>),
-{
-    let mut decoded: VecDeque<(PreviewSource, Arc<DynamicImage>)> = VecDeque::new();
-    while let Ok(first) = inbox.recv() {
-        // Newest first: the selection moved on, so what it shows now matters
-        // most; older asks are still answered after.
-        let mut batch = vec![first];
-        batch.extend(inbox.try_iter());
-        let mut seen = std::collections::HashSet::new();
-        for job in batch.into_iter().rev() {
-            if !seen.insert(job.key.clone()) {
-                continue;
-            }
-            let result = render(encoder, &job, &mut decoded);
-            deliver(job.key, result);
-        }
-    }
+struct Worker {
+    encoder: Encoder,
+    cache: Option<ThumbnailCache>,
+    decoded: VecDeque<(PreviewSource, Arc<DynamicImage>)>,
+    stats: Arc<PreviewStats>,
 }
 
-fn render(
-    encoder: &Encoder,
-    job: &PreviewJob,
-    decoded: &mut VecDeque<(PreviewSource, Arc<DynamicImage>)>,
-) -> Result<Rendered, String> {
-    let image = if let Some(at) = decoded.iter().position(|(s, _)| *s == job.key.source) {
-        let entry = decoded.remove(at).ok_or("cache entry vanished")?;
-        let image = Arc::clone(&entry.1);
-        decoded.push_back(entry);
-        image
-    } else {
-        let image = Arc::new(decode(job)?);
-        decoded.push_back((job.key.source.clone(), Arc::clone(&image)));
-        if decoded.len() > DECODED_KEPT {
-            decoded.pop_front();
+impl Worker {
+    fn work<F>(&mut self, inbox: &Receiver<PreviewJob>, deliver: &F)
+    where
+        F: Fn(PreviewKey, Result<Rendered, String>),
+    {
+        while let Ok(first) = inbox.recv() {
+            // Newest first: the selection moved on, so what it shows now
+            // matters most; older asks are still answered after.
+            let mut batch = vec![first];
+            batch.extend(inbox.try_iter());
+            let mut seen = std::collections::HashSet::new();
+            for job in batch.into_iter().rev() {
+                if !seen.insert(job.key.clone()) {
+                    continue;
+                }
+                let result = self.render(&job);
+                deliver(job.key, result);
+            }
         }
-        image
-    };
-    encoder.encode(&image, job.key.cols, job.key.rows)
+    }
+
+    fn render(&mut self, job: &PreviewJob) -> Result<Rendered, String> {
+        let (cols, rows) = (job.key.cols, job.key.rows);
+        let PreviewSource::File(path) = &job.key.source else {
+            let image = self.original(job)?;
+            return self.encoder.encode(&image, cols, rows);
+        };
+        let Some(hash) = self.cache.as_mut().and_then(|c| c.hash(path).ok()) else {
+            let image = self.original(job)?;
+            return self.encoder.encode(&image, cols, rows);
+        };
+        let (width, height) = self.encoder.box_pixels(cols, rows);
+        if let Some(pixels) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.load(&hash, width, height))
+        {
+            self.stats.from_disk.fetch_add(1, Ordering::Relaxed);
+            return self.encoder.encode_fitted(pixels, cols, rows);
+        }
+        let image = self.original(job)?;
+        let pixels = self.encoder.fit(&image, cols, rows);
+        if let Some(cache) = &self.cache {
+            // A full disk costs the next start its head start, nothing more.
+            let _ = cache.store(&hash, width, height, &pixels);
+        }
+        self.encoder.encode_fitted(pixels, cols, rows)
+    }
+
+    /// The job's image decoded, from memory when it was lately.
+    fn original(&mut self, job: &PreviewJob) -> Result<Arc<DynamicImage>, String> {
+        if let Some(at) = self.decoded.iter().position(|(s, _)| *s == job.key.source) {
+            let entry = self.decoded.remove(at).ok_or("cache entry vanished")?;
+            let image = Arc::clone(&entry.1);
+            self.decoded.push_back(entry);
+            return Ok(image);
+        }
+        let image = Arc::new(decode(job)?);
+        if job.bytes.is_none() {
+            self.stats.originals_decoded.fetch_add(1, Ordering::Relaxed);
+        }
+        self.decoded
+            .push_back((job.key.source.clone(), Arc::clone(&image)));
+        if self.decoded.len() > DECODED_KEPT {
+            self.decoded.pop_front();
+        }
+        Ok(image)
+    }
 }
 
 fn decode(job: &PreviewJob) -> Result<DynamicImage, String> {
