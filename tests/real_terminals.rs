@@ -175,12 +175,10 @@ fn studio(terminal: &str) {
     };
     let layout = bed.path("layout.json");
     let launcher = bed.launcher("studio.sh", "", &[("TINTYPE_LAYOUT_FILE", &layout)]);
-    let mut options = vec!["-W", "-t", "5"];
-    for key in ["a", "space", "f", "o", "x", "ctrl+s"] {
-        options.extend(["-k", key]);
-    }
-    // The sandbox takes 0.4 s; the rest is slack for a loaded machine.
-    options.extend(["-s", "8"]);
+    // One group of keys (the shot settles after each group): type a prompt,
+    // then Ctrl-s. The sandbox takes 0.4 s; the rest is slack for a loaded
+    // machine.
+    let options = ["-W", "-t", "5", "-k", "a space f o x ctrl+s", "-s", "8"];
     let (shot, (cell_w, cell_h)) = bed.shot(terminal, "studio", &options, &[launcher.to_str().unwrap()]);
 
     let layout: Value = serde_json::from_str(&std::fs::read_to_string(&layout).unwrap()).unwrap();
