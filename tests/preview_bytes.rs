@@ -220,6 +220,7 @@ fn kitty_images_are_transmitted_once_and_placed_by_id() {
     };
     let first = studio.frame();
     tally(&first);
+    eprintln!("kitty first frame: {} bytes", first.len());
     let again = studio.frame();
     assert!(!again.contains("\x1b_G"), "a redraw sends no kitty command");
 
