@@ -35,9 +35,16 @@ impl Testbed {
         if !tools.join("term-shot.sh").exists() || !missing.is_empty() {
             let why = format!(
                 "{test}: the terminal testbed is missing ({}; run ../shared/tools/install-testbed.sh)",
-                if missing.is_empty() { "../shared/tools".to_string() } else { missing.join(", ") }
+                if missing.is_empty() {
+                    "../shared/tools".to_string()
+                } else {
+                    missing.join(", ")
+                }
             );
-            assert!(std::env::var_os("TINTYPE_REQUIRE_TESTBED").is_none(), "{why}");
+            assert!(
+                std::env::var_os("TINTYPE_REQUIRE_TESTBED").is_none(),
+                "{why}"
+            );
             eprintln!("skipped: {why}");
             return None;
         }
@@ -47,7 +54,11 @@ impl Testbed {
             .arg(dir.path())
             .output()
             .unwrap();
-        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
         Some(Testbed { tools, dir })
     }
 
@@ -57,7 +68,13 @@ impl Testbed {
 
     /// Runs `command` in `terminal` (xterm or kitty) with the shot options
     /// `options`; returns the screenshot and the cell size in pixels.
-    fn shot(&self, terminal: &str, name: &str, options: &[&str], command: &[&str]) -> (PathBuf, (u32, u32)) {
+    fn shot(
+        &self,
+        terminal: &str,
+        name: &str,
+        options: &[&str],
+        command: &[&str],
+    ) -> (PathBuf, (u32, u32)) {
         let out = self.path(&format!("{name}.png"));
         let cells = self.path(&format!("{name}.cells"));
         let status = Command::new("bash")
@@ -117,11 +134,17 @@ impl Testbed {
         ] {
             script.push_str(&format!("unset {var}\n"));
         }
-        script.push_str(&format!("export TINTYPE_HOME='{}'\n", self.path("home").display()));
+        script.push_str(&format!(
+            "export TINTYPE_HOME='{}'\n",
+            self.path("home").display()
+        ));
         for (var, value) in env {
             script.push_str(&format!("export {var}='{}'\n", value.display()));
         }
-        script.push_str(&format!("exec '{}' {args}\n", env!("CARGO_BIN_EXE_tintype")));
+        script.push_str(&format!(
+            "exec '{}' {args}\n",
+            env!("CARGO_BIN_EXE_tintype")
+        ));
         let path = self.path(name);
         std::fs::write(&path, script).unwrap();
         Command::new("chmod").arg("+x").arg(&path).status().unwrap();
@@ -130,9 +153,8 @@ impl Testbed {
 }
 
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
 }
 
 fn show(terminal: &str, protocol: &str) {
@@ -143,7 +165,10 @@ fn show(terminal: &str, protocol: &str) {
     // The same picture upside down: alike in colours, not in place.
     let other = bed.path("flipped.png");
     image::open(&image).unwrap().flipv().save(&other).unwrap();
-    let args = format!("show --protocol {protocol} --cells 40x20 '{}'", image.display());
+    let args = format!(
+        "show --protocol {protocol} --cells 40x20 '{}'",
+        image.display()
+    );
     let launcher = bed.launcher("show.sh", &args, &[]);
     let (shot, (cell_w, cell_h)) = bed.shot(terminal, "show", &[], &[launcher.to_str().unwrap()]);
     // A square image in 40x20 cells fills 40 columns, square.
@@ -153,8 +178,14 @@ fn show(terminal: &str, protocol: &str) {
     let faithful = bed.score(&shot, &image, &rect);
     let unlike = bed.score(&shot, &other, &rect);
     eprintln!("{terminal} {protocol}: the image {faithful} dB, flipped {unlike} dB");
-    assert!(faithful > FAITHFUL_DB, "{terminal}: the image scores {faithful} dB");
-    assert!(unlike < UNLIKE_DB, "{terminal}: another image scores {unlike} dB");
+    assert!(
+        faithful > FAITHFUL_DB,
+        "{terminal}: the image scores {faithful} dB"
+    );
+    assert!(
+        unlike < UNLIKE_DB,
+        "{terminal}: another image scores {unlike} dB"
+    );
 }
 
 #[test]
@@ -179,7 +210,8 @@ fn studio(terminal: &str) {
     // then Ctrl-s. The sandbox takes 0.4 s; the rest is slack for a loaded
     // machine.
     let options = ["-W", "-t", "5", "-k", "a space f o x ctrl+s", "-s", "8"];
-    let (shot, (cell_w, cell_h)) = bed.shot(terminal, "studio", &options, &[launcher.to_str().unwrap()]);
+    let (shot, (cell_w, cell_h)) =
+        bed.shot(terminal, "studio", &options, &[launcher.to_str().unwrap()]);
 
     let layout: Value = serde_json::from_str(&std::fs::read_to_string(&layout).unwrap()).unwrap();
     let pictures = layout["pictures"].as_array().unwrap();
@@ -193,7 +225,10 @@ fn studio(terminal: &str) {
     let at = |key: &str| u32::try_from(large[key].as_u64().unwrap()).unwrap();
     // The picture fitted into its cells, from their top-left corner.
     let (box_w, box_h) = (at("cols") * cell_w, at("rows") * cell_h);
-    let scale = f64::min(f64::from(box_w) / f64::from(width), f64::from(box_h) / f64::from(height));
+    let scale = f64::min(
+        f64::from(box_w) / f64::from(width),
+        f64::from(box_h) / f64::from(height),
+    );
     let (w, h) = (
         (f64::from(width) * scale).floor(),
         (f64::from(height) * scale).floor(),
@@ -201,12 +236,18 @@ fn studio(terminal: &str) {
     let rect = format!("{w}x{h}+{}+{}", at("x") * cell_w, at("y") * cell_h);
     let faithful = bed.score(&shot, &source, &rect);
     eprintln!("{terminal} studio: the preview at {rect} {faithful} dB");
-    assert!(faithful > FAITHFUL_DB, "{terminal}: the preview at {rect} scores {faithful} dB");
+    assert!(
+        faithful > FAITHFUL_DB,
+        "{terminal}: the preview at {rect} scores {faithful} dB"
+    );
     // The same-sized rectangle over the parameter form is text, not it.
     let text = format!("{w}x{h}+{}+{}", cell_w, 12 * cell_h);
     let unlike = bed.score(&shot, &source, &text);
     eprintln!("{terminal} studio: the form at {text} {unlike} dB");
-    assert!(unlike < UNLIKE_DB, "{terminal}: text at {text} scores {unlike} dB");
+    assert!(
+        unlike < UNLIKE_DB,
+        "{terminal}: text at {text} scores {unlike} dB"
+    );
 }
 
 #[test]
