@@ -84,6 +84,7 @@ impl Studio {
             graphics,
             cell: (10, 20),
             tmux: false,
+            tmux_sixel: false,
             ssh: true,
             reasons: Vec::new(),
         };

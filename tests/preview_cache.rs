@@ -38,6 +38,7 @@ fn page_through(paths: &[PathBuf], cache_dir: &std::path::Path) -> std::sync::Ar
         graphics: Graphics::Sixel,
         cell: (10, 20),
         tmux: false,
+        tmux_sixel: false,
         ssh: false,
         reasons: Vec::new(),
     };

@@ -220,7 +220,7 @@ fn studio(terminal: &str) {
         .max_by_key(|p| p["cols"].as_u64().unwrap() * p["rows"].as_u64().unwrap())
         .unwrap_or_else(|| panic!("{terminal}: the studio drew no picture: {layout}"));
     let source = PathBuf::from(large["source"].as_str().unwrap());
-    assert!(source.starts_with(bed.path("home")), "{source:?}");
+    assert!(source.starts_with(bed.path("home")), "{}", source.display());
     let (width, height) = image::image_dimensions(&source).unwrap();
     let at = |key: &str| u32::try_from(large[key].as_u64().unwrap()).unwrap();
     // The picture fitted into its cells, from their top-left corner.

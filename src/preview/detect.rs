@@ -50,6 +50,9 @@ pub struct Detected {
     /// Pixels per cell (width, height), as reported or assumed.
     pub cell: (u16, u16),
     pub tmux: bool,
+    /// tmux itself draws sixel (3.4+ built with it): it lists sixel in the
+    /// device attributes it answers for the outer terminal.
+    pub tmux_sixel: bool,
     pub ssh: bool,
     pub reasons: Vec<String>,
 }
@@ -198,10 +201,16 @@ pub fn detect(configured: Option<&str>, ask: bool, timeout: Duration) -> Detecte
         }
         None => from_answers_and_env(&answers, tmux, asked, &mut reasons),
     };
+    // Inside tmux the device attributes are tmux's own.
+    let tmux_sixel = tmux && answers.sixel;
+    if tmux_sixel && graphics == Graphics::Sixel {
+        reasons.push("tmux draws sixel itself: sent to tmux, not passed through".into());
+    }
     Detected {
         graphics,
         cell,
         tmux,
+        tmux_sixel,
         ssh,
         reasons,
     }

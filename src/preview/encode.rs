@@ -181,6 +181,28 @@ pub fn png(pixels: &RgbImage) -> Vec<u8> {
 /// `display` names the cells to fill; quiet (`q=2`) so no answer lands in
 /// the keyboard input.
 pub fn kitty_transmit(png: &[u8], id: u32, display: Option<(u16, u16)>, tmux: bool) -> String {
+    let first = match display {
+        Some((cols, rows)) => format!("a=T,f=100,i={id},c={cols},r={rows},q=2"),
+        None => format!("a=t,f=100,i={id},q=2"),
+    };
+    chunked(png, &first, tmux)
+}
+
+/// Kitty graphics commands that store `png` as image `id` with a virtual
+/// placement over `cols` x `rows` cells (`U=1`), shown wherever unicode
+/// placeholder cells of that id are: how kitty images work inside tmux.
+pub fn kitty_transmit_virtual(png: &[u8], id: u32, (cols, rows): (u16, u16), tmux: bool) -> String {
+    chunked(
+        png,
+        &format!("a=T,U=1,f=100,i={id},c={cols},r={rows},q=2"),
+        tmux,
+    )
+}
+
+/// `png` in base64 chunks of kitty's maximum, `first` holding the first
+/// command's keys; each chunk wrapped for tmux on its own, as tmux limits
+/// a passthrough sequence's length.
+fn chunked(png: &[u8], first: &str, tmux: bool) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(png);
     let chunks: Vec<&str> = data
         .as_bytes()
@@ -191,12 +213,7 @@ pub fn kitty_transmit(png: &[u8], id: u32, display: Option<(u16, u16)>, tmux: bo
     for (i, chunk) in chunks.iter().enumerate() {
         let more = u8::from(i + 1 < chunks.len());
         let command = if i == 0 {
-            match display {
-                Some((cols, rows)) => {
-                    format!("\x1b_Ga=T,f=100,i={id},c={cols},r={rows},q=2,m={more};{chunk}\x1b\\")
-                }
-                None => format!("\x1b_Ga=t,f=100,i={id},q=2,m={more};{chunk}\x1b\\"),
-            }
+            format!("\x1b_G{first},m={more};{chunk}\x1b\\")
         } else {
             format!("\x1b_Gm={more};{chunk}\x1b\\")
         };

@@ -35,7 +35,10 @@ pub struct KittyImage {
     pub id: u32,
     transmit: String,
     sent: AtomicBool,
-    tmux: bool,
+    /// Inside tmux: unicode placeholder cells (drawn by ratatui-image) that
+    /// tmux keeps in its own screen and the outer kitty turns into the
+    /// picture; outside, a placement at the cursor.
+    placeholders: Option<Protocol>,
 }
 
 impl KittyImage {
@@ -64,6 +67,10 @@ pub struct Encoder {
     pub graphics: Graphics,
     pub cell: CellSize,
     pub tmux: bool,
+    /// Sixel wrapped for tmux's passthrough: tmux 3.4+ built with sixel
+    /// draws sixel itself (and says so in its device attributes), older
+    /// tmux only hands it through.
+    sixel_passthrough: bool,
     picker: Picker,
     next_kitty_id: AtomicU32,
 }
@@ -77,6 +84,7 @@ impl Encoder {
                 height: detected.cell.1,
             },
             tmux: detected.tmux,
+            sixel_passthrough: detected.tmux && !detected.tmux_sixel,
             picker: detected.picker(),
             // Kitty ids are shared by everything in the window: start
             // somewhere another program is unlikely to be.
@@ -120,18 +128,26 @@ impl Encoder {
             covers(pixels.height(), self.cell.height).min(rows.max(1)),
         );
         let picture = match self.graphics {
-            Graphics::Sixel => {
-                Picture::Sixel(encode::for_tmux(&encode::sixel(&pixels), self.tmux).into())
-            }
-            // Inside tmux a kitty placement lands where tmux's cursor is
-            // not: ratatui-image's unicode placeholders are tmux-safe.
-            Graphics::Kitty if !self.tmux => {
+            Graphics::Sixel => Picture::Sixel(
+                encode::for_tmux(&encode::sixel(&pixels), self.sixel_passthrough).into(),
+            ),
+            Graphics::Kitty => {
                 let id = self.next_kitty_id.fetch_add(1, Ordering::Relaxed);
+                let png = encode::png(&pixels);
+                let (transmit, placeholders) = if self.tmux {
+                    let placement = (drawn_cols, drawn_rows);
+                    (
+                        encode::kitty_transmit_virtual(&png, id, placement, true),
+                        Some(placeholder_cells(id, placement)?),
+                    )
+                } else {
+                    (encode::kitty_transmit(&png, id, None, false), None)
+                };
                 Picture::Kitty(Arc::new(KittyImage {
                     id,
-                    transmit: encode::kitty_transmit(&encode::png(&pixels), id, None, false),
+                    transmit,
                     sent: AtomicBool::new(false),
-                    tmux: false,
+                    placeholders,
                 }))
             }
             _ => {
@@ -195,6 +211,14 @@ impl Widget for PictureView<'_> {
         let sequence = match &rendered.picture {
             Picture::Other(protocol) => {
                 ratatui_image::Image::new(protocol).render(area, buf);
+                force_single_width(rect, buf);
+                return;
+            }
+            Picture::Kitty(image) if image.placeholders.is_some() => {
+                if let Some(cells) = &image.placeholders {
+                    ratatui_image::Image::new(cells).render(area, buf);
+                    force_single_width(rect, buf);
+                }
                 return;
             }
             Picture::Sixel(data) => format!("{}{data}{RESTORE}", blank(rect)),
@@ -204,7 +228,7 @@ impl Widget for PictureView<'_> {
             Picture::Kitty(image) => format!(
                 "{}{}{RESTORE}",
                 blank(rect),
-                encode::kitty_place(image.id, rect.width, rect.height, image.tmux)
+                encode::kitty_place(image.id, rect.width, rect.height, false)
             ),
         };
         for y in rect.top()..rect.bottom() {
@@ -227,6 +251,34 @@ impl Widget for PictureView<'_> {
             cell.set_diff_option(CellDiffOption::ForcedWidth(NonZeroU16::MIN));
         }
     }
+}
+
+/// ratatui-image writes escape sequences into cells too: they are one
+/// column each, whatever their characters (see `PictureView`).
+fn force_single_width(rect: Rect, buf: &mut Buffer) {
+    for y in rect.top()..rect.bottom() {
+        for x in rect.left()..rect.right() {
+            if let Some(cell) = buf.cell_mut((x, y))
+                && cell.symbol().contains('\x1b')
+            {
+                cell.set_diff_option(CellDiffOption::ForcedWidth(NonZeroU16::MIN));
+            }
+        }
+    }
+}
+
+/// Placeholder cells for kitty image `id` over `cols` x `rows`, drawn by
+/// ratatui-image. It would send its own (raw RGBA) copy of the pixels on its
+/// first draw: it is given a one-pixel stand-in, drawn once into a scratch
+/// buffer so that copy is spent, and the PNG goes ahead of the frame instead.
+fn placeholder_cells(id: u32, (cols, rows): (u16, u16)) -> Result<Protocol, String> {
+    let area = Rect::new(0, 0, cols, rows);
+    let stand_in = DynamicImage::ImageRgb8(RgbImage::new(1, 1));
+    let kitty = ratatui_image::protocol::kitty::Kitty::new(stand_in, area, id, true)
+        .map_err(|e| format!("cannot encode the preview: {e}"))?;
+    let protocol = Protocol::Kitty(kitty);
+    ratatui_image::Image::new(&protocol).render(area, &mut Buffer::empty(area));
+    Ok(protocol)
 }
 
 /// Saves the cursor and erases the picture's cells to the default
@@ -292,4 +344,93 @@ fn placed_id(symbol: &str) -> Option<u32> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoder(graphics: Graphics, tmux: bool, tmux_sixel: bool) -> Encoder {
+        Encoder::new(&Detected {
+            graphics,
+            cell: (10, 20),
+            tmux,
+            tmux_sixel,
+            ssh: false,
+            reasons: Vec::new(),
+        })
+    }
+
+    fn picture() -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([x as u8 * 4, y as u8 * 4, 99])
+        }))
+    }
+
+    fn draw(rendered: &Rendered, area: Rect) -> Buffer {
+        let mut buf = Buffer::empty(area);
+        PictureView(rendered).render(area, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn a_picture_is_one_column_to_the_diff_so_cells_after_it_are_written() {
+        let area = Rect::new(0, 0, 30, 6);
+        for graphics in [Graphics::Sixel, Graphics::Kitty] {
+            let rendered = encoder(graphics, false, false)
+                .encode(&picture(), 8, 4)
+                .unwrap();
+            // Text beside where the picture is about to go.
+            let mut before = Buffer::empty(area);
+            before[(20, 0)].set_symbol("…");
+            let after = draw(&rendered, area);
+            let changed: Vec<(u16, u16)> = before
+                .diff(&after)
+                .into_iter()
+                .map(|(x, y, _)| (x, y))
+                .collect();
+            assert_eq!(changed, vec![(0, 0), (20, 0)], "{graphics:?}");
+            assert!(after.diff(&draw(&rendered, area)).is_empty());
+        }
+    }
+
+    #[test]
+    fn inside_tmux_kitty_sends_png_for_placeholder_cells() {
+        let rendered = encoder(Graphics::Kitty, true, false)
+            .encode(&picture(), 10, 5)
+            .unwrap();
+        let Picture::Kitty(image) = &rendered.picture else {
+            panic!("not kitty");
+        };
+        let transmit = image.unsent().unwrap().to_string();
+        assert!(transmit.starts_with("\x1bPtmux;\x1b\x1b_Ga=T,U=1,f=100,i="));
+        assert!(image.unsent().is_none(), "sent once");
+        let area = Rect::new(0, 0, 20, 8);
+        let first = draw(&rendered, area);
+        let cell = &first[(0, 0)];
+        assert!(cell.symbol().contains('\u{10EEEE}'), "placeholders");
+        assert!(!cell.symbol().contains("f=32"), "no raw RGBA copy");
+        assert_eq!(
+            cell.diff_option,
+            CellDiffOption::ForcedWidth(NonZeroU16::MIN)
+        );
+        // Drawn again, the same cells: a redraw sends nothing.
+        assert!(first.diff(&draw(&rendered, area)).is_empty());
+    }
+
+    #[test]
+    fn sixel_goes_through_tmux_passthrough_only_when_tmux_cannot_draw_it() {
+        let sixel = |tmux, tmux_sixel| {
+            let rendered = encoder(Graphics::Sixel, tmux, tmux_sixel)
+                .encode(&picture(), 8, 4)
+                .unwrap();
+            match rendered.picture {
+                Picture::Sixel(data) => data.to_string(),
+                _ => panic!("not sixel"),
+            }
+        };
+        assert!(sixel(false, false).starts_with("\x1bP0;1;0q"));
+        assert!(sixel(true, false).starts_with("\x1bPtmux;\x1b\x1bP0;1;0q"));
+        assert!(sixel(true, true).starts_with("\x1bP0;1;0q"));
+    }
 }
