@@ -119,8 +119,13 @@ impl Testbed {
             .unwrap_or_else(|| panic!("shot-compare said {text:?}"))
     }
 
-    /// A shell script running tintype with a private home and no keys.
+    /// A shell script running tintype with a private home and no keys (and
+    /// no `TMUX` from the host, unless it runs inside the test's own tmux).
     fn launcher(&self, name: &str, args: &str, env: &[(&str, &Path)]) -> PathBuf {
+        self.launcher_in(name, args, env, false)
+    }
+
+    fn launcher_in(&self, name: &str, args: &str, env: &[(&str, &Path)], tmux: bool) -> PathBuf {
         let mut script = String::from("#!/bin/sh\n");
         for var in [
             "OPENAI_API_KEY",
@@ -132,6 +137,9 @@ impl Testbed {
             "TINTYPE_GRAPHICS",
             "TMUX",
         ] {
+            if var == "TMUX" && tmux {
+                continue;
+            }
             script.push_str(&format!("unset {var}\n"));
         }
         script.push_str(&format!(
@@ -258,4 +266,51 @@ fn the_studio_previews_the_generated_image_in_xterm() {
 #[test]
 fn the_studio_previews_the_generated_image_in_kitty() {
     studio("kitty");
+}
+
+/// Inside tmux (3.3, no sixel of its own) in xterm: `show` turns tmux's
+/// passthrough on and wraps the sixel for it, and the picture lands in the
+/// pane (at the window's top-left: the pane is the whole window above
+/// tmux's status line).
+#[test]
+fn show_passes_sixel_through_tmux_in_xterm() {
+    let Some(bed) = Testbed::new("show in tmux in xterm") else {
+        return;
+    };
+    let image = bed.path("test-1024x1024.png");
+    let show = bed.launcher_in(
+        "show.sh",
+        &format!("show --protocol sixel --cells 40x20 '{}'", image.display()),
+        &[],
+        true,
+    );
+    let sockets = bed.path("tmux");
+    std::fs::create_dir_all(&sockets).unwrap();
+    let mut script = String::from("#!/bin/sh\n");
+    script.push_str(&format!("export TMUX_TMPDIR='{}'\n", sockets.display()));
+    // The pane holds the picture a while; the shot is taken meanwhile.
+    script.push_str(&format!(
+        "exec tmux -f /dev/null new-session -x 120 -y 40 \"'{}'; sleep 6\"\n",
+        show.display()
+    ));
+    let inside = bed.path("in-tmux.sh");
+    std::fs::write(&inside, script).unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&inside)
+        .status()
+        .unwrap();
+    let (shot, (cell_w, _)) = bed.shot(
+        "xterm",
+        "tmux",
+        &["-W", "-t", "4"],
+        &[inside.to_str().unwrap()],
+    );
+    let side = 40 * cell_w;
+    let faithful = bed.score(&shot, &image, &format!("{side}x{side}+0+0"));
+    eprintln!("tmux in xterm: the image {faithful} dB");
+    assert!(
+        faithful > FAITHFUL_DB,
+        "inside tmux the image scores {faithful} dB"
+    );
 }
