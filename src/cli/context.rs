@@ -95,15 +95,21 @@ pub fn warn(warning: Option<String>) {
     }
 }
 
+/// A context with `config` as config.toml and paths nowhere, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_context(config: &str) -> Context {
+    Context {
+        paths: Paths::under(std::path::Path::new("/nonexistent")),
+        config: toml::from_str(config).unwrap(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn context(config: &str) -> Context {
-        Context {
-            paths: Paths::under(std::path::Path::new("/nonexistent")),
-            config: toml::from_str(config).unwrap(),
-        }
+        test_context(config)
     }
 
     #[test]

@@ -232,10 +232,7 @@ mod tests {
     use super::*;
 
     fn context(config: &str) -> Context {
-        Context {
-            paths: Paths::under(std::path::Path::new("/nonexistent")),
-            config: toml::from_str(config).unwrap(),
-        }
+        super::super::context::test_context(config)
     }
 
     fn status_of<'a>(reports: &'a [KeyReport], provider: &str) -> &'a KeyReport {

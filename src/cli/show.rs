@@ -84,33 +84,28 @@ pub fn run(args: &ShowArgs) -> CliResult {
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
         .decode()
         .map_err(|e| anyhow::anyhow!("cannot decode {}: {e}", path.display()))?;
+    // Half blocks draw two pixels a cell.
+    let half_blocks = matches!(detected.graphics, Graphics::Halfblocks | Graphics::Off);
+    let cell = if half_blocks {
+        CellSize {
+            width: 1,
+            height: 2,
+        }
+    } else {
+        cell
+    };
+    let fitted = cell.fit(picture.width(), picture.height(), cols, rows);
+    let pixels = encode::resize(&picture, fitted);
+    let tmux = detected.tmux;
     let output = match detected.graphics {
-        Graphics::Sixel => {
-            let fitted = cell.fit(picture.width(), picture.height(), cols, rows);
-            encode::for_tmux(
-                &encode::sixel(&encode::resize(&picture, fitted)),
-                detected.tmux,
-            )
-        }
+        Graphics::Sixel => encode::for_tmux(&encode::sixel(&pixels), tmux && !detected.tmux_sixel),
         Graphics::Kitty => {
-            let fitted = cell.fit(picture.width(), picture.height(), cols, rows);
-            let png = encode::png(&encode::resize(&picture, fitted));
             let id = fastrand::u32(1 << 20..1 << 24);
-            encode::kitty_transmit(&png, id, Some((fitted.cols, fitted.rows)), detected.tmux)
+            let cells = Some((fitted.cols, fitted.rows));
+            encode::kitty_transmit(&encode::png(&pixels), id, cells, tmux)
         }
-        Graphics::Iterm2 => {
-            let fitted = cell.fit(picture.width(), picture.height(), cols, rows);
-            let png = encode::png(&encode::resize(&picture, fitted));
-            encode::iterm2(&png, fitted.cols, fitted.rows, detected.tmux)
-        }
-        Graphics::Halfblocks | Graphics::Off => {
-            let half = CellSize {
-                width: 1,
-                height: 2,
-            };
-            let fitted = half.fit(picture.width(), picture.height(), cols, rows);
-            halfblocks(&encode::resize(&picture, fitted), fitted)
-        }
+        Graphics::Iterm2 => encode::iterm2(&encode::png(&pixels), fitted.cols, fitted.rows, tmux),
+        Graphics::Halfblocks | Graphics::Off => halfblocks(&pixels, fitted),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(output.as_bytes())
