@@ -17,6 +17,7 @@ mod keymap_defaults;
 mod keys;
 pub mod msg;
 pub mod overlay;
+pub mod previews;
 pub mod prompt;
 pub mod run;
 pub mod runner;

@@ -150,6 +150,9 @@ pub fn draw<W: Write>(
     terminal.backend_mut().write_all(cleanup.as_bytes())?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     surface.note_layout(&drawn);
+    state
+        .previews
+        .shown(drawn.pictures.iter().map(|(key, _)| key));
     Ok(state.preview_jobs(drawn.wants))
 }
 

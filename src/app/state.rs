@@ -11,13 +11,14 @@ use super::jobs::JobList;
 use super::keymap::{KeyContext, Keymap};
 use super::msg::Msg;
 use super::overlay::{Overlay, Presets};
+use super::previews::Previews;
 use super::prompt::PromptEditor;
 use super::screens::{CompareView, CostView, HistoryView};
 use super::submit::from_form;
 use crate::catalog::{Catalog, Cost};
 use crate::engine::budget::Caps;
 use crate::money::Micros;
-use crate::preview::{PreviewJob, PreviewKey, PreviewSource, Rendered};
+use crate::preview::{PreviewJob, PreviewKey, PreviewSource};
 use crate::store::JobId;
 use crate::text::strip_controls;
 
@@ -105,7 +106,7 @@ pub struct State {
     pub spend: Spend,
     /// Providers with a key (the sandbox needs none).
     pub keyed: HashSet<String>,
-    pub previews: HashMap<PreviewKey, Result<Rendered, String>>,
+    pub previews: Previews,
     requested: HashSet<PreviewKey>,
     /// Unix ms, from the last tick; tests set it.
     pub now_ms: i64,
@@ -142,7 +143,7 @@ impl State {
             status: None,
             spend: Spend::default(),
             keyed: HashSet::from(["sandbox".to_string()]),
-            previews: HashMap::new(),
+            previews: Previews::default(),
             requested: HashSet::new(),
             now_ms: 0,
             today: chrono::NaiveDate::default(),
@@ -244,9 +245,6 @@ impl State {
             }
             Msg::Preview { key, rendered } => {
                 self.requested.remove(&key);
-                if self.previews.len() > 512 {
-                    self.previews.clear();
-                }
                 self.previews.insert(key, rendered);
                 Vec::new()
             }

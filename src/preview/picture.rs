@@ -184,6 +184,18 @@ pub struct Rendered {
     pub rows: u16,
 }
 
+impl Rendered {
+    /// About how much memory the encoded picture holds.
+    pub fn bytes(&self) -> usize {
+        match &self.picture {
+            Picture::Sixel(data) => data.len(),
+            Picture::Kitty(image) => image.transmit.len(),
+            // Half blocks: a styled cell each; iTerm2: the PNG in base64.
+            Picture::Other(_) => usize::from(self.cols) * usize::from(self.rows) * 64,
+        }
+    }
+}
+
 impl std::fmt::Debug for Rendered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Rendered({}x{})", self.cols, self.rows)
