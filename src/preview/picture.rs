@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::num::NonZeroU16;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, RgbImage};
@@ -33,8 +33,9 @@ pub enum Picture {
 /// A PNG the terminal keeps under `id` once sent.
 pub struct KittyImage {
     pub id: u32,
-    transmit: String,
-    sent: AtomicBool,
+    /// The commands that send the PNG, until they are sent: then the
+    /// terminal holds the picture and the studio need not.
+    transmit: Mutex<Option<String>>,
     /// Inside tmux: unicode placeholder cells (drawn by ratatui-image) that
     /// tmux keeps in its own screen and the outer kitty turns into the
     /// picture; outside, a placement at the cursor.
@@ -44,8 +45,8 @@ pub struct KittyImage {
 impl KittyImage {
     /// The command that stores the image in the terminal, the first time
     /// it is asked for; it must reach the terminal before the placement.
-    pub fn unsent(&self) -> Option<&str> {
-        (!self.sent.swap(true, Ordering::Relaxed)).then_some(self.transmit.as_str())
+    pub fn unsent(&self) -> Option<String> {
+        self.transmit.lock().ok()?.take()
     }
 }
 
@@ -54,9 +55,8 @@ static KITTY_RELEASED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 impl Drop for KittyImage {
     fn drop(&mut self) {
-        if self.sent.load(Ordering::Relaxed)
-            && let Ok(mut released) = KITTY_RELEASED.lock()
-        {
+        let sent = self.transmit.get_mut().map_or(true, |t| t.is_none());
+        if sent && let Ok(mut released) = KITTY_RELEASED.lock() {
             released.push(self.id);
         }
     }
@@ -145,8 +145,7 @@ impl Encoder {
                 };
                 Picture::Kitty(Arc::new(KittyImage {
                     id,
-                    transmit,
-                    sent: AtomicBool::new(false),
+                    transmit: Mutex::new(Some(transmit)),
                     placeholders,
                 }))
             }
@@ -189,7 +188,10 @@ impl Rendered {
     pub fn bytes(&self) -> usize {
         match &self.picture {
             Picture::Sixel(data) => data.len(),
-            Picture::Kitty(image) => image.transmit.len(),
+            Picture::Kitty(image) => image
+                .transmit
+                .lock()
+                .map_or(0, |t| t.as_ref().map_or(0, String::len)),
             // Half blocks: a styled cell each; iTerm2: the PNG in base64.
             Picture::Other(_) => usize::from(self.cols) * usize::from(self.rows) * 64,
         }
@@ -414,7 +416,7 @@ mod tests {
         let Picture::Kitty(image) = &rendered.picture else {
             panic!("not kitty");
         };
-        let transmit = image.unsent().unwrap().to_string();
+        let transmit = image.unsent().unwrap();
         assert!(transmit.starts_with("\x1bPtmux;\x1b\x1b_Ga=T,U=1,f=100,i="));
         assert!(image.unsent().is_none(), "sent once");
         let area = Rect::new(0, 0, 20, 8);
