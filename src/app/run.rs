@@ -103,10 +103,6 @@ impl<W: Write> CountingWriter<W> {
     pub fn counter(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.written)
     }
-
-    pub fn get_ref(&self) -> &W {
-        &self.inner
-    }
 }
 
 impl<W: Write> Write for CountingWriter<W> {

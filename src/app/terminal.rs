@@ -132,16 +132,9 @@ pub fn copy_to_clipboard(text: &str) -> io::Result<()> {
     use base64::Engine as _;
     let encoded = base64::engine::general_purpose::STANDARD.encode(text);
     let sequence = format!("\x1b]52;c;{encoded}\x07");
+    let tmux = std::env::var_os("TMUX").is_some();
     let mut out = io::stdout();
-    if std::env::var_os("TMUX").is_some() {
-        write!(
-            out,
-            "\x1bPtmux;{}\x1b\\",
-            sequence.replace('\x1b', "\x1b\x1b")
-        )?;
-    } else {
-        out.write_all(sequence.as_bytes())?;
-    }
+    out.write_all(crate::preview::encode::for_tmux(&sequence, tmux).as_bytes())?;
     out.flush()
 }
 

@@ -100,7 +100,7 @@ pub fn run(args: &ShowArgs) -> CliResult {
     let output = match detected.graphics {
         Graphics::Sixel => encode::for_tmux(&encode::sixel(&pixels), tmux && !detected.tmux_sixel),
         Graphics::Kitty => {
-            let id = fastrand::u32(1 << 20..1 << 24);
+            let id = encode::fresh_kitty_id();
             let cells = Some((fitted.cols, fitted.rows));
             encode::kitty_transmit(&encode::png(&pixels), id, cells, tmux)
         }

@@ -260,6 +260,9 @@ fn from_answers_and_env(
 
 /// The cell size from the terminal's window size in pixels, when it sets
 /// one (kitty, xterm, `WezTerm`, tmux ≥ 3.3 do): no round trip needed.
+/// The standard streams' terminal, not crossterm's `window_size` (which
+/// opens /dev/tty): a `show` with no terminal attached keeps the assumed
+/// cell whatever terminal the process was started from.
 pub fn winsize_cell() -> Option<(u16, u16)> {
     [1, 0, 2].into_iter().find_map(|fd| {
         let mut size = libc::winsize {
@@ -279,12 +282,7 @@ pub fn winsize_cell() -> Option<(u16, u16)> {
 /// Asks the terminal on stdin/stdout; stops at the device-attributes answer
 /// or the timeout.
 fn query(tmux: bool, timeout: Duration) -> Answers {
-    let kitty = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\";
-    let kitty = if tmux {
-        format!("\x1bPtmux;{}\x1b\\", kitty.replace('\x1b', "\x1b\x1b"))
-    } else {
-        kitty.to_string()
-    };
+    let kitty = super::encode::for_tmux("\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\", tmux);
     let mut out = std::io::stdout();
     if out
         .write_all(format!("{kitty}\x1b[16t\x1b[c").as_bytes())

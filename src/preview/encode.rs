@@ -222,6 +222,12 @@ fn chunked(png: &[u8], first: &str, tmux: bool) -> String {
     out
 }
 
+/// A kitty image id to start from. Ids are shared by everything in the
+/// terminal window: start somewhere another program is unlikely to be.
+pub fn fresh_kitty_id() -> u32 {
+    fastrand::u32(1 << 20..1 << 24)
+}
+
 /// Shows stored kitty image `id` at the cursor over `cols` x `rows` cells,
 /// beneath any text and coloured background (so overlays hide it), leaving
 /// the cursor where it was. One placement per image: placing again moves it.

@@ -86,9 +86,7 @@ impl Encoder {
             tmux: detected.tmux,
             sixel_passthrough: detected.tmux && !detected.tmux_sixel,
             picker: detected.picker(),
-            // Kitty ids are shared by everything in the window: start
-            // somewhere another program is unlikely to be.
-            next_kitty_id: AtomicU32::new(fastrand::u32(1 << 20..1 << 24)),
+            next_kitty_id: AtomicU32::new(encode::fresh_kitty_id()),
         }
     }
 

@@ -122,11 +122,12 @@ impl Worker {
 
     fn render(&mut self, job: &PreviewJob) -> Result<Rendered, String> {
         let (cols, rows) = (job.key.cols, job.key.rows);
-        let PreviewSource::File(path) = &job.key.source else {
-            let image = self.original(job)?;
-            return self.encoder.encode(&image, cols, rows);
+        // Partial images are not worth keeping: the final one follows.
+        let hash = match (&job.key.source, self.cache.as_mut()) {
+            (PreviewSource::File(path), Some(cache)) => cache.hash(path).ok(),
+            _ => None,
         };
-        let Some(hash) = self.cache.as_mut().and_then(|c| c.hash(path).ok()) else {
+        let Some(hash) = hash else {
             let image = self.original(job)?;
             return self.encoder.encode(&image, cols, rows);
         };
